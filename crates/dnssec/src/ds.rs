@@ -1,8 +1,8 @@
 //! DS records: the digest by which a parent, or a trust anchor, names a key.
 
-use domain::base::iana::{DigestAlgorithm, SecurityAlgorithm};
 use crate::rrsig::compose_owner;
 use crate::{Dnskey, Error, KeyTag, Name};
+use domain::base::iana::{DigestAlgorithm, SecurityAlgorithm};
 
 /// A DS record's data (RFC 4034 §5.1).
 #[derive(Clone, Debug, PartialEq, Eq)]

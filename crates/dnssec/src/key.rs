@@ -203,7 +203,9 @@ impl Dnskey {
             other => return Err(Error::UnsupportedAlgorithm(other.to_int())),
         };
         if self.public_key.len() != expected_len {
-            return Err(Error::BadDnskey("public key length does not fit the algorithm"));
+            return Err(Error::BadDnskey(
+                "public key length does not fit the algorithm",
+            ));
         }
         Ok(params)
     }
@@ -234,7 +236,9 @@ fn rsa_split(key: &[u8]) -> Result<(&[u8], &[u8]), Error> {
     }
     let (exponent, modulus) = rest.split_at(exp_len);
     if exponent[0] == 0 || modulus[0] == 0 {
-        return Err(Error::BadDnskey("RSA exponent or modulus has a leading zero (RFC 3110 §2)"));
+        return Err(Error::BadDnskey(
+            "RSA exponent or modulus has a leading zero (RFC 3110 §2)",
+        ));
     }
     Ok((exponent, modulus))
 }
@@ -286,15 +290,18 @@ mod tests {
 
     #[test]
     fn rsa_key_with_leading_zero_modulus_is_rejected() {
-        let key = Dnskey::new(256, 3, SecurityAlgorithm::RSASHA256, vec![1, 3, 0, 5]).expect("valid");
+        let key =
+            Dnskey::new(256, 3, SecurityAlgorithm::RSASHA256, vec![1, 3, 0, 5]).expect("valid");
         assert!(matches!(key.params(), Err(Error::BadDnskey(_))));
     }
 
     #[test]
     fn ecdsa_key_length_is_checked() {
-        let key = Dnskey::new(257, 3, SecurityAlgorithm::ECDSAP256SHA256, vec![7; 63]).expect("valid");
+        let key =
+            Dnskey::new(257, 3, SecurityAlgorithm::ECDSAP256SHA256, vec![7; 63]).expect("valid");
         assert!(key.params().is_err());
-        let key = Dnskey::new(257, 3, SecurityAlgorithm::ECDSAP256SHA256, vec![7; 64]).expect("valid");
+        let key =
+            Dnskey::new(257, 3, SecurityAlgorithm::ECDSAP256SHA256, vec![7; 64]).expect("valid");
         assert_eq!(key.params().expect("ec").bits(), 256);
     }
 }

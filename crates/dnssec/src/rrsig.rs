@@ -142,7 +142,9 @@ mod tests {
         let key = Dnskey::new(257, 3, SecurityAlgorithm::ED25519, vec![1; 32]).expect("key");
         let root = Name::root_vec();
         let header = RrsigHeader::for_dnskeys(&root, &key, 172800, 10, 20);
-        let data = header.signed_data_dnskeys(&root, [&key, &key]).expect("data");
+        let data = header
+            .signed_data_dnskeys(&root, [&key, &key])
+            .expect("data");
         // 18 octets of header + 1 for the root name; one RR since duplicates go.
         let rr_len = 1 + 2 + 2 + 4 + 2 + 36;
         assert_eq!(data.len(), 19 + rr_len);

@@ -22,7 +22,8 @@ pub fn verify(key: &Dnskey, signed_data: &[u8], signature: &[u8]) -> Result<(), 
         key.public_key(),
     )
     .map_err(|_| Error::BadDnskey("public key longer than RDATA allows"))?;
-    let public = PublicKey::from_dnskey(&theirs).map_err(|err| map_key_error(key.algorithm(), err))?;
+    let public =
+        PublicKey::from_dnskey(&theirs).map_err(|err| map_key_error(key.algorithm(), err))?;
     public
         .verify(signed_data, signature)
         .map_err(|_| Error::BadSignature)

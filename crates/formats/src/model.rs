@@ -1,0 +1,194 @@
+//! The format-neutral model of key signing requests and responses.
+//!
+//! Every codec maps its format onto these types, so the policy checks and
+//! the signer never see where a document came from.
+
+use ceremony_dnssec::{Dnskey, KeyTag, SecurityAlgorithm};
+use jiff::Timestamp;
+
+use crate::Duration;
+
+/// What the `<KSR>` element carries for both requests and responses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The request id, echoed by the response.
+    pub id: String,
+    /// The serial number of the request.
+    pub serial: u64,
+    /// The zone whose keys are signed, e.g. `.`.
+    pub domain: String,
+}
+
+/// A Key Signing Request: the zone operator's ZSK sets, one bundle per slot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ksr {
+    /// Id, serial and domain.
+    pub header: Header,
+    /// When the request was made, if the document says.
+    pub timestamp: Option<Timestamp>,
+    /// The ZSK operator's policy, as claimed by the request.
+    pub zsk_policy: SignaturePolicy,
+    /// The bundles, in document order.
+    pub bundles: Vec<Bundle>,
+}
+
+/// A Signed Key Response: each bundle's DNSKEY RRset with the KSK signatures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skr {
+    /// Id, serial and domain, echoed from the KSR.
+    pub header: Header,
+    /// When the response was made, if the document says.
+    pub timestamp: Option<Timestamp>,
+    /// The KSK operator's policy.
+    pub ksk_policy: SignaturePolicy,
+    /// The ZSK policy echoed from the KSR.
+    pub zsk_policy: SignaturePolicy,
+    /// The bundles, in document order.
+    pub bundles: Vec<Bundle>,
+}
+
+/// Either kind of document, for readers that accept both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Document {
+    /// A request.
+    Ksr(Ksr),
+    /// A response.
+    Skr(Skr),
+}
+
+impl Document {
+    /// Id, serial and domain of either kind.
+    pub fn header(&self) -> &Header {
+        match self {
+            Document::Ksr(ksr) => &ksr.header,
+            Document::Skr(skr) => &skr.header,
+        }
+    }
+
+    /// The bundles of either kind.
+    pub fn bundles(&self) -> &[Bundle] {
+        match self {
+            Document::Ksr(ksr) => &ksr.bundles,
+            Document::Skr(skr) => &skr.bundles,
+        }
+    }
+}
+
+/// One slot: a DNSKEY RRset valid from inception to expiration, and its signatures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bundle {
+    /// The bundle id, unique across requests.
+    pub id: String,
+    /// Start of the signature validity.
+    pub inception: Timestamp,
+    /// End of the signature validity.
+    pub expiration: Timestamp,
+    /// KSKs the requester asks to sign this bundle (`<Signer>`), requests only.
+    pub signers: Vec<String>,
+    /// The DNSKEY RRset.
+    pub keys: Vec<Key>,
+    /// ZSK self-signatures in a request, KSK signatures in a response.
+    pub signatures: Vec<Signature>,
+}
+
+impl Bundle {
+    /// The validity period of the bundle's signatures.
+    pub fn validity(&self) -> Duration {
+        Duration::between(self.inception, self.expiration)
+    }
+
+    /// The DNSKEY records of the bundle's RRset.
+    pub fn dnskeys(&self) -> impl Iterator<Item = &Dnskey> {
+        self.keys.iter().map(|key| &key.dnskey)
+    }
+}
+
+/// A DNSKEY in a bundle, with the identifier and tag the document gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    /// The document's name for the key (hex DER name for root ZSKs, `Kjqmt7v` for KSKs).
+    pub key_identifier: String,
+    /// The key tag as written in the document, which a check compares with the computed one.
+    pub key_tag: KeyTag,
+    /// The record TTL.
+    pub ttl: u32,
+    /// The record data.
+    pub dnskey: Dnskey,
+}
+
+/// An RRSIG over a bundle's DNSKEY RRset, as the document gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    /// The identifier of the signing key.
+    pub key_identifier: String,
+    /// The record TTL.
+    pub ttl: u32,
+    /// The covered type; 48 (DNSKEY) in every real file.
+    pub type_covered: u16,
+    /// The signing algorithm.
+    pub algorithm: SecurityAlgorithm,
+    /// The labels field.
+    pub labels: u8,
+    /// The original TTL, signed with the data.
+    pub original_ttl: u32,
+    /// Signature expiration.
+    pub expiration: Timestamp,
+    /// Signature inception.
+    pub inception: Timestamp,
+    /// The key tag of the signing key.
+    pub key_tag: KeyTag,
+    /// The signer's name, e.g. `.`.
+    pub signers_name: String,
+    /// The raw signature.
+    pub signature_data: Vec<u8>,
+}
+
+/// The policy a party states for its keys (`<ZSK>` or `<KSK>`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignaturePolicy {
+    /// How long a key is published before it signs.
+    pub publish_safety: Duration,
+    /// How long a key stays published after it stops signing.
+    pub retire_safety: Duration,
+    /// The longest signature validity.
+    pub max_signature_validity: Duration,
+    /// The shortest signature validity.
+    pub min_signature_validity: Duration,
+    /// The largest overlap between consecutive bundles.
+    pub max_validity_overlap: Duration,
+    /// The smallest overlap between consecutive bundles.
+    pub min_validity_overlap: Duration,
+    /// The algorithms and parameters in use, at least one.
+    pub algorithms: Vec<AlgorithmPolicy>,
+}
+
+/// One `<SignatureAlgorithm>` of a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlgorithmPolicy {
+    /// The DNSSEC algorithm number.
+    pub algorithm: SecurityAlgorithm,
+    /// The algorithm family's parameters.
+    pub params: AlgorithmParams,
+}
+
+/// The parameters of `<RSA>`, `<ECDSA>` or `<EdDSA>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlgorithmParams {
+    /// `<RSA size exponent/>`.
+    Rsa {
+        /// Modulus size in bits.
+        size: u32,
+        /// Public exponent.
+        exponent: u64,
+    },
+    /// `<ECDSA size/>`.
+    Ecdsa {
+        /// Curve size in bits.
+        size: u32,
+    },
+    /// `<EdDSA size/>`, which the reference signer reads though the schema lacks it.
+    EdDsa {
+        /// Key size in bits.
+        size: u32,
+    },
+}
