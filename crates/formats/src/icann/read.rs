@@ -230,12 +230,14 @@ impl<'input> Reader<'_, 'input> {
                     size: size(params_node)?,
                 }
             }
-            other => return Err(self.invalid(
-                params_node,
-                format!(
+            other => {
+                return Err(self.invalid(
+                    params_node,
+                    format!(
                     "expected <RSA>, <ECDSA> or <EdDSA> in <SignatureAlgorithm>, found <{other}>"
                 ),
-            )),
+                ))
+            }
         };
         Ok(AlgorithmPolicy {
             algorithm: SecurityAlgorithm::from_int(algorithm as u8),
