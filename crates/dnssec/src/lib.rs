@@ -52,3 +52,11 @@ pub fn parse_name(text: &str) -> Result<Name, Error> {
     };
     Name::vec_from_str(&absolute).map_err(|_| Error::BadName(text.to_owned()))
 }
+
+/// An algorithm as people name it: `RSASHA256 (8)`, or the number alone when it has no mnemonic.
+pub fn algorithm_name(algorithm: SecurityAlgorithm) -> String {
+    match algorithm.to_mnemonic_str() {
+        Some(name) => format!("{name} ({})", algorithm.to_int()),
+        None => algorithm.to_int().to_string(),
+    }
+}

@@ -34,11 +34,11 @@ pub use time::{format_datetime, parse_datetime};
 /// The largest KSR, SKR or anchor file read: far above a year of bundles, far below harm.
 pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Reads a file as UTF-8 text, refusing it before reading when it exceeds [`MAX_DOCUMENT_BYTES`].
+/// Reads a file's bytes, refusing it before reading when it exceeds [`MAX_DOCUMENT_BYTES`].
 ///
 /// # Errors
-/// [`Error::Io`], [`Error::TooLarge`], [`Error::Empty`] or [`Error::NotText`].
-pub fn read_text_file(path: &Path) -> Result<String, Error> {
+/// [`Error::Io`] or [`Error::TooLarge`].
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
     let file_name = path.display().to_string();
     let io = |source| Error::Io {
         file: file_name.clone(),
@@ -58,7 +58,22 @@ pub fn read_text_file(path: &Path) -> Result<String, Error> {
     file.take(MAX_DOCUMENT_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(io)?;
-    text_from_bytes(bytes, &file_name)
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(Error::TooLarge {
+            file: file_name,
+            size: bytes.len() as u64,
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads a file as UTF-8 text, with the checks of [`read_bounded`] and [`text_from_bytes`].
+///
+/// # Errors
+/// [`Error::Io`], [`Error::TooLarge`], [`Error::Empty`] or [`Error::NotText`].
+pub fn read_text_file(path: &Path) -> Result<String, Error> {
+    text_from_bytes(read_bounded(path)?, &path.display().to_string())
 }
 
 /// Turns bytes into text, with the same checks as [`read_text_file`].

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use ceremony_dnssec::{Dnskey, KeyParams, KeyTag, SecurityAlgorithm};
+use ceremony_dnssec::{algorithm_name, Dnskey, KeyParams, KeyTag, SecurityAlgorithm};
 use ceremony_formats::model::{AlgorithmParams, AlgorithmPolicy};
 use ceremony_formats::{Bundle, Duration, Key, Ksr, Skr};
 use jiff::Timestamp;
@@ -239,7 +239,7 @@ fn zsk_policy_match(
         Some(why) => Err(why),
         None => Err(format!(
             "(algorithm {}, {}-bit) matches no SignatureAlgorithm of the KSR's ZSK policy",
-            key.algorithm(),
+            algorithm_name(key.algorithm()),
             params.bits()
         )),
     }
@@ -454,7 +454,7 @@ fn check_policy_alg(ksr: &Ksr, policy: &RequestPolicy, report: &mut Report) {
         if DEPRECATED.contains(&alg.algorithm) {
             violations.push(Violation::new(format!(
                 "the ZSK policy uses algorithm {}, which must not be used for signing (RFC 8624 §3.1)",
-                alg.algorithm
+                algorithm_name(alg.algorithm)
             )));
         }
     }
@@ -472,9 +472,14 @@ fn check_policy_alg(ksr: &Ksr, policy: &RequestPolicy, report: &mut Report) {
     for alg in &ksr.zsk_policy.algorithms {
         if !policy.approved_algorithms.contains(&alg.algorithm) {
             violations.push(Violation::new(format!(
-                "the ZSK policy uses algorithm {}, the policy approves only {}",
-                alg.algorithm,
-                list(&policy.approved_algorithms)
+                "the ZSK policy uses algorithm {}, the policy approves only [{}]",
+                algorithm_name(alg.algorithm),
+                policy
+                    .approved_algorithms
+                    .iter()
+                    .map(|a| algorithm_name(*a))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
             continue;
         }
@@ -504,7 +509,7 @@ fn check_policy_alg(ksr: &Ksr, policy: &RequestPolicy, report: &mut Report) {
                 if !fits {
                     violations.push(Violation::new(format!(
                         "the ZSK policy gives size {size} for algorithm {}, which has no such size",
-                        alg.algorithm
+                        algorithm_name(alg.algorithm)
                     )));
                 }
             }
@@ -521,10 +526,10 @@ fn check_policy_alg(ksr: &Ksr, policy: &RequestPolicy, report: &mut Report) {
 fn describe_alg(alg: &AlgorithmPolicy) -> String {
     match alg.params {
         AlgorithmParams::Rsa { size, exponent } => {
-            format!("{} RSA-{size} e={exponent}", alg.algorithm)
+            format!("{} RSA-{size} e={exponent}", algorithm_name(alg.algorithm))
         }
         AlgorithmParams::Ecdsa { size } | AlgorithmParams::EdDsa { size } => {
-            format!("{} {size}-bit", alg.algorithm)
+            format!("{} {size}-bit", algorithm_name(alg.algorithm))
         }
     }
 }

@@ -1,0 +1,108 @@
+//! `ceremony anchor verify`: each KeyDigest's key hashes to its digest and tag.
+
+use ceremony_formats::anchor::{DigestCheck, TrustAnchor};
+use serde_json::json;
+
+use super::{emit, emit_json};
+use crate::args::{AnchorCommand, Global};
+use crate::fingerprint::Fingerprint;
+use crate::{render, Env, Failure, EXIT_CHECKS_FAILED};
+
+pub fn run(command: AnchorCommand, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
+    let AnchorCommand::Verify { file } = command;
+    let name = file.display().to_string();
+    let bytes = ceremony_formats::read_bounded(&file)?;
+    let fingerprint = Fingerprint::of(&bytes);
+    let size = bytes.len();
+    let text = ceremony_formats::text_from_bytes(bytes, &name)?;
+    let anchor = TrustAnchor::parse(&text, &name)?;
+    let zone = ceremony_dnssec::parse_name(&anchor.zone)
+        .map_err(|err| Failure::input(format!("{name}: <Zone> {:?}: {err}", anchor.zone)))?;
+    let facts = render::FileFacts {
+        name: &name,
+        size,
+        fingerprint: &fingerprint,
+    };
+    let mut bad = 0;
+    let mut lines = Vec::new();
+    let mut items = Vec::new();
+    for digest in &anchor.digests {
+        let check = digest.check(&zone);
+        let (status, text) = match &check {
+            DigestCheck::Matches => (
+                "matches",
+                "PublicKey, Flags and Algorithm hash to Digest and KeyTag".to_owned(),
+            ),
+            DigestCheck::NoKey => (
+                "no_key",
+                "no PublicKey/Flags (RFC 7958 form): the digest cannot be checked".to_owned(),
+            ),
+            DigestCheck::WrongTag { computed } => (
+                "wrong_tag",
+                format!("the key's tag is {computed}, not {}", digest.ds.key_tag),
+            ),
+            DigestCheck::WrongDigest { computed } => (
+                "wrong_digest",
+                format!(
+                    "the key hashes to {computed}, not {}",
+                    digest.ds.digest_hex()
+                ),
+            ),
+            DigestCheck::UnsupportedDigest => (
+                "unsupported_digest",
+                format!("digest type {} cannot be computed", digest.ds.digest_type),
+            ),
+        };
+        let failed = !matches!(check, DigestCheck::Matches | DigestCheck::NoKey);
+        bad += usize::from(failed);
+        let mark = match check {
+            DigestCheck::Matches => "✓",
+            DigestCheck::NoKey => "-",
+            _ => "✗",
+        };
+        let until = digest
+            .valid_until
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "(open)".to_owned());
+        lines.push(format!(
+            "  {mark} {} tag {} alg {} digest type {}  valid {} to {until}\n      {text}",
+            digest.id,
+            digest.ds.key_tag,
+            digest.ds.algorithm.to_int(),
+            digest.ds.digest_type.to_int(),
+            digest.valid_from
+        ));
+        items.push(json!({
+            "id": digest.id,
+            "key_tag": digest.ds.key_tag.0,
+            "algorithm": digest.ds.algorithm.to_int(),
+            "digest_type": digest.ds.digest_type.to_int(),
+            "valid_from": digest.valid_from.to_string(),
+            "valid_until": digest.valid_until.map(|t| t.to_string()),
+            "status": status,
+            "detail": text,
+        }));
+    }
+    if global.json {
+        emit_json(
+            env,
+            &json!({"file": render::file_json(&facts), "zone": anchor.zone, "ok": bad == 0, "digests": items}),
+        )?;
+    } else {
+        let verdict = if bad == 0 {
+            "Result: PASSED, every key present hashes to its digest".to_owned()
+        } else {
+            format!("Result: FAILED, {bad} key digest(s) do not match their keys")
+        };
+        emit(
+            env,
+            &format!(
+                "{}  zone {}\n\n{}\n\n{verdict}\n",
+                render::file_heading("Trust anchor", &facts),
+                anchor.zone,
+                lines.join("\n")
+            ),
+        )?;
+    }
+    Ok(if bad == 0 { 0 } else { EXIT_CHECKS_FAILED })
+}

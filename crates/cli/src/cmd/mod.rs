@@ -1,0 +1,129 @@
+//! One module per command; each turns parsed flags into library calls.
+
+mod anchor;
+mod demo;
+mod hash;
+mod ksr;
+mod skr;
+
+use std::path::Path;
+
+use ceremony_formats::{icann, Document};
+use ceremony_policy::PolicyConfig;
+use jiff::Timestamp;
+
+use crate::args::{Cli, Command, Format, Global};
+use crate::fingerprint::Fingerprint;
+use crate::render::FileFacts;
+use crate::{Env, Failure};
+
+/// Runs the parsed command; `Ok` carries the exit code (0, or 1 for failed checks).
+pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Demo { dir } => demo::run(&dir, global, env),
+        Command::Hash { files } => hash::run(&files, global, env),
+        Command::Ksr(command) => ksr::run(command, global, env),
+        Command::Skr(command) => skr::run(command, global, env),
+        Command::Anchor(command) => anchor::run(command, global, env),
+    }
+}
+
+/// The instant checks are judged at: `--now`, or the clock.
+fn now(global: &Global, env: &dyn Env) -> Result<Timestamp, Failure> {
+    match &global.now {
+        None => Ok(env.now()),
+        Some(text) => text.parse().map_err(|err| {
+            Failure::input(format!("--now {text:?} is not an RFC 3339 instant: {err}"))
+                .hint("write it like 2017-03-15T00:00:00Z")
+        }),
+    }
+}
+
+/// A KSR or SKR as read from disk, with the facts the report shows.
+struct Input {
+    name: String,
+    size: usize,
+    fingerprint: Fingerprint,
+    document: Document,
+}
+
+impl Input {
+    fn facts(&self) -> FileFacts<'_> {
+        FileFacts {
+            name: &self.name,
+            size: self.size,
+            fingerprint: &self.fingerprint,
+        }
+    }
+}
+
+/// Reads, hashes and parses a document; the hash is of the exact bytes, as people compare it.
+fn read_document(path: &Path, format: Format) -> Result<Input, Failure> {
+    let name = path.display().to_string();
+    let bytes = ceremony_formats::read_bounded(path)?;
+    let fingerprint = Fingerprint::of(&bytes);
+    let size = bytes.len();
+    let text = ceremony_formats::text_from_bytes(bytes, &name)?;
+    let document = match format {
+        Format::Auto | Format::Icann => icann::parse(&text, &name)?,
+    };
+    Ok(Input {
+        name,
+        size,
+        fingerprint,
+        document,
+    })
+}
+
+fn load_config(path: Option<&Path>) -> Result<(PolicyConfig, String), Failure> {
+    match path {
+        None => Ok((PolicyConfig::default(), "root defaults".to_owned())),
+        Some(path) => Ok((
+            PolicyConfig::load(path)?,
+            format!("policy {}", path.display()),
+        )),
+    }
+}
+
+fn expect_ksr(input: Input) -> Result<(Input, ceremony_formats::Ksr), Failure> {
+    match input.document.clone() {
+        Document::Ksr(ksr) => Ok((input, ksr)),
+        Document::Skr(_) => Err(Failure::input(format!(
+            "{}: this is an SKR (<Response>), but a KSR was expected",
+            input.name
+        ))),
+    }
+}
+
+fn expect_skr(input: Input) -> Result<(Input, ceremony_formats::Skr), Failure> {
+    match input.document.clone() {
+        Document::Skr(skr) => Ok((input, skr)),
+        Document::Ksr(_) => Err(Failure::input(format!(
+            "{}: this is a KSR (<Request>), but an SKR was expected",
+            input.name
+        ))),
+    }
+}
+
+/// Writes text to stdout, mapping a closed pipe to an environment failure.
+fn emit(env: &mut dyn Env, text: &str) -> Result<(), Failure> {
+    env.stdout()
+        .write_all(text.as_bytes())
+        .and_then(|()| env.stdout().flush())
+        .map_err(|err| Failure::environment(format!("cannot write to standard output: {err}")))
+}
+
+fn emit_json(env: &mut dyn Env, value: &serde_json::Value) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    emit(env, &format!("{text}\n"))
+}
+
+/// The exit code for a report: 0 when every check that ran passed, else 1.
+fn verdict(report: &ceremony_policy::Report) -> u8 {
+    if report.is_ok() {
+        0
+    } else {
+        crate::EXIT_CHECKS_FAILED
+    }
+}
