@@ -47,3 +47,44 @@ impl Env for RealEnv {
         Timestamp::now()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod fake {
+    //! An in-memory environment for running whole commands inside a test.
+
+    use super::*;
+
+    /// Captured output, fixed input and a fixed clock.
+    pub struct FakeEnv {
+        pub stdout: Vec<u8>,
+        pub stderr: Vec<u8>,
+        pub stdin: std::io::Cursor<Vec<u8>>,
+        pub now: Timestamp,
+    }
+
+    impl FakeEnv {
+        pub fn new(stdin: &[u8]) -> FakeEnv {
+            FakeEnv {
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+                stdin: std::io::Cursor::new(stdin.to_vec()),
+                now: Timestamp::UNIX_EPOCH,
+            }
+        }
+    }
+
+    impl Env for FakeEnv {
+        fn stdout(&mut self) -> &mut dyn Write {
+            &mut self.stdout
+        }
+        fn stderr(&mut self) -> &mut dyn Write {
+            &mut self.stderr
+        }
+        fn stdin(&mut self) -> &mut dyn Read {
+            &mut self.stdin
+        }
+        fn now(&self) -> Timestamp {
+            self.now
+        }
+    }
+}

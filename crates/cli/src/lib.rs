@@ -50,3 +50,54 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::fake::FakeEnv;
+
+    fn run_fake(args: &[&str], stdin: &[u8]) -> (ExitCode, String, String) {
+        let mut env = FakeEnv::new(stdin);
+        let code = run(
+            std::iter::once("ceremony").chain(args.iter().copied()),
+            &mut env,
+        );
+        (
+            code,
+            String::from_utf8_lossy(&env.stdout).into_owned(),
+            String::from_utf8_lossy(&env.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn hash_json_in_process() {
+        let (code, out, err) = run_fake(&["hash", "--json", "-"], b"hello, world\n");
+        assert_eq!(code, ExitCode::SUCCESS, "{err}");
+        let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(json[0]["words"][3], "consensus");
+        assert_eq!(json[0]["size"], 13);
+    }
+
+    #[test]
+    fn the_clock_is_the_environments() {
+        // Judged as of the fake clock (1970), the 2017 KSR expires far beyond the horizon.
+        let ksr = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/ksr-root-2017-q2-0.xml");
+        let (code, out, _) = run_fake(&["ksr", "validate", "--json", ksr], b"");
+        assert_eq!(code, ExitCode::from(EXIT_CHECKS_FAILED));
+        let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(json["now"], "1970-01-01T00:00:00Z");
+        let (code, _, _) = run_fake(
+            &["ksr", "validate", "--now", "2017-03-15T00:00:00Z", ksr],
+            b"",
+        );
+        assert_eq!(code, ExitCode::SUCCESS);
+    }
+
+    #[test]
+    fn usage_errors_go_to_stderr_with_exit_2() {
+        let (code, out, err) = run_fake(&["hash"], b"");
+        assert_eq!(code, ExitCode::from(EXIT_USAGE));
+        assert!(out.is_empty());
+        assert!(err.contains("FILES"), "{err}");
+    }
+}
