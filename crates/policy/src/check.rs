@@ -1,8 +1,8 @@
 //! Check identifiers: part of the interface, stable across releases.
 //!
 //! The ids are those of the root KSK operator's signer, so an auditor can map
-//! each result to the DNSSEC Practice Statement. `SKR-TRUST-ANCHOR` is
-//! Ceremony's own.
+//! each result to the DNSSEC Practice Statement. `SKR-TRUST-ANCHOR` and the
+//! signing-time `KSK-*` checks are Ceremony's own.
 
 use std::fmt;
 
@@ -68,6 +68,9 @@ check_ids! {
     SkrMatch => "SKR-MATCH", "The SKR answers the KSR: id, serial, domain, bundle ids and times.";
     SkrPair => "SKR-PAIR", "Each response bundle has the request's ZSKs, a KSK, and valid KSK signatures covering its window.";
     SkrTrustAnchor => "SKR-TRUST-ANCHOR", "The signing KSKs are trust anchors of the zone, valid at each bundle's inception.";
+    KskMatch => "KSK-MATCH", "Each KSK found in the HSM or keystore has the configured algorithm, size, tag and DS.";
+    KskValidity => "KSK-VALIDITY", "Each KSK a slot uses is within its configured validity for the whole bundle.";
+    KskAlgorithms => "KSK-ALGORITHMS", "In every bundle the KSK signatures cover each algorithm of the ZSKs (RFC 6840 §5.11).";
 }
 
 impl fmt::Display for CheckId {

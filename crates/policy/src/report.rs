@@ -84,10 +84,29 @@ impl Report {
         self.push(id, outcome);
     }
 
-    /// Appends another report's results.
+    /// Sets a check's outcome, replacing any earlier one for the same check.
+    pub fn replace(&mut self, id: CheckId, outcome: Outcome) {
+        self.results.retain(|r| r.id != id);
+        self.push(id, outcome);
+    }
+
+    /// Adds violations to a check: a passed or absent check becomes failed, a failed one grows.
+    pub fn add_violations(&mut self, id: CheckId, violations: Vec<Violation>) {
+        if violations.is_empty() {
+            return;
+        }
+        let mut all = match self.outcome(id) {
+            Some(Outcome::Failed(existing)) => existing.clone(),
+            _ => Vec::new(),
+        };
+        all.extend(violations);
+        self.replace(id, Outcome::Failed(all));
+    }
+
+    /// Takes another report's results, replacing those of the same checks.
     pub fn merge(&mut self, other: Report) {
         for result in other.results {
-            self.push(result.id, result.outcome);
+            self.replace(result.id, result.outcome);
         }
     }
 
