@@ -16,6 +16,7 @@
 pub mod config;
 mod error;
 pub mod schema;
+pub mod selftest;
 mod sign;
 
 pub use config::SignerConfig;
