@@ -11,7 +11,6 @@ mod args;
 mod cmd;
 mod env;
 mod failure;
-mod fingerprint;
 mod fsutil;
 mod render;
 

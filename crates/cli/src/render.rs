@@ -6,7 +6,7 @@ use ceremony_formats::{Bundle, Document};
 use ceremony_policy::{Outcome, Report};
 use serde_json::{json, Value};
 
-use crate::fingerprint::Fingerprint;
+use ceremony_formats::Fingerprint;
 
 /// A file as read: its name, size and hash.
 pub struct FileFacts<'a> {

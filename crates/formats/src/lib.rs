@@ -6,7 +6,8 @@
 //!
 //! * [`icann`]: the root zone's XML format (`ksr.rnc`), read strictly and
 //!   written as the root's recent SKRs are;
-//! * [`anchor`]: RFC 9718 `root-anchors.xml` trust anchors.
+//! * [`anchor`]: RFC 9718 `root-anchors.xml` trust anchors;
+//! * [`Fingerprint`]: a file's SHA-256 as hex and PGP words, for reading aloud.
 //!
 //! Reading is bounded: [`read_document_file`] refuses a file over
 //! [`MAX_DOCUMENT_BYTES`] before reading it, and the XML reader refuses
@@ -17,6 +18,7 @@
 
 pub mod anchor;
 mod duration;
+mod fingerprint;
 mod error;
 pub mod icann;
 pub mod model;
@@ -28,6 +30,7 @@ use std::path::Path;
 
 pub use duration::Duration;
 pub use error::Error;
+pub use fingerprint::Fingerprint;
 pub use model::{Bundle, Document, Header, Key, Ksr, Signature, SignaturePolicy, Skr};
 pub use time::{format_datetime, parse_datetime};
 

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{emit, emit_json};
 use crate::args::{AnchorCommand, Global};
-use crate::fingerprint::Fingerprint;
+use ceremony_formats::Fingerprint;
 use crate::{render, Env, Failure, EXIT_CHECKS_FAILED};
 
 pub fn run(command: AnchorCommand, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {

@@ -14,7 +14,7 @@ use ceremony_policy::{
 
 use super::emit;
 use crate::args::Global;
-use crate::fingerprint::Fingerprint;
+use ceremony_formats::Fingerprint;
 use crate::fsutil::write_atomic;
 use crate::render::{self, FileFacts};
 use crate::{Env, Failure};

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{emit, emit_json};
 use crate::args::Global;
-use crate::fingerprint::Fingerprint;
+use ceremony_formats::Fingerprint;
 use crate::{Env, Failure};
 
 pub fn run(files: &[PathBuf], global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {

@@ -13,7 +13,7 @@ use ceremony_policy::PolicyConfig;
 use jiff::Timestamp;
 
 use crate::args::{Cli, Command, Format, Global};
-use crate::fingerprint::Fingerprint;
+use ceremony_formats::Fingerprint;
 use crate::render::FileFacts;
 use crate::{Env, Failure};
 
