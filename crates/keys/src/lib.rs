@@ -9,6 +9,8 @@
 //! Backends:
 //! * [`soft`]: a key in memory, from PKCS#8 or PEM, zeroized on drop;
 //!   the keystore and the tests build on it.
+//! * [`pkcs11`]: a key in a PKCS#11 token (an HSM, SoftHSM2 in tests)
+//!   through `cryptoki`; every signature is verified against the DNSKEY.
 //!
 //! Out of scope: deciding what to sign. That is the signer's job, and the
 //! policy checks'.
@@ -16,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod pkcs11;
 pub mod soft;
 
 use ceremony_dnssec::{Dnskey, SecurityAlgorithm};
