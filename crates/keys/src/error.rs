@@ -30,6 +30,109 @@ pub enum KeyError {
         /// What the backend said.
         reason: String,
     },
+    /// A keystore label is empty, too long, or has characters outside `[A-Za-z0-9_.-]`.
+    #[error("bad key label {label:?}: {reason}")]
+    BadLabel {
+        /// The label as given (printed escaped).
+        label: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+    /// The keystore has no key of this label.
+    #[error("no key {label} in the keystore {dir}")]
+    NotFound {
+        /// The label asked for.
+        label: String,
+        /// The keystore directory.
+        dir: std::path::PathBuf,
+    },
+    /// The label is already taken in the keystore; keys are never overwritten.
+    #[error(
+        "key {label} already exists in the keystore {dir}; delete it first or pick another label"
+    )]
+    Exists {
+        /// The label asked for.
+        label: String,
+        /// The keystore directory.
+        dir: std::path::PathBuf,
+    },
+    /// The passphrase or age identity does not open the key.
+    #[error("wrong {unlock} for key {label}")]
+    WrongUnlock {
+        /// The key.
+        label: String,
+        /// `passphrase` or `age identity`.
+        unlock: &'static str,
+    },
+    /// The key is encrypted to another kind of secret than the one given.
+    #[error("key {label} is encrypted to {expected}, not to {given}")]
+    UnlockMismatch {
+        /// The key.
+        label: String,
+        /// What the key is encrypted to, e.g. `a passphrase` or `age1…`.
+        expected: String,
+        /// What was given.
+        given: &'static str,
+    },
+    /// A passphrase or identity could not be read from where it was asked for.
+    #[error("cannot read the {what} from {source_name}: {reason}")]
+    UnlockSource {
+        /// `passphrase` or `age identity`.
+        what: &'static str,
+        /// Where from: an environment variable or a file, named, never its content.
+        source_name: String,
+        /// Why not.
+        reason: String,
+    },
+    /// A keystore file is damaged or was tampered with.
+    #[error("key {label}: {} is damaged or was tampered with: {reason}", path.display())]
+    Corrupt {
+        /// The key.
+        label: String,
+        /// The file at fault.
+        path: std::path::PathBuf,
+        /// What does not hold, without key material.
+        reason: String,
+    },
+    /// The decrypted private key is not the key its metadata publishes.
+    #[error(
+        "key {label}: the decrypted private key (tag {actual_tag}) is not the DNSKEY its metadata \
+         publishes (tag {meta_tag}); the keystore was tampered with or its files mixed up"
+    )]
+    KeyMismatch {
+        /// The key.
+        label: String,
+        /// The key tag the metadata records.
+        meta_tag: u16,
+        /// The key tag of the decrypted key.
+        actual_tag: u16,
+    },
+    /// No key could be made whose tag and revoked tag avoid the forbidden tags.
+    #[error(
+        "key {label}: key tag {tag} (revoked: {revoked_tag}) collides with a forbidden or \
+         existing key tag{}", if *attempts > 1 { format!(" after {attempts} attempts") } else { String::new() }
+    )]
+    TagCollision {
+        /// The key.
+        label: String,
+        /// The tag of the last candidate (flags 257).
+        tag: u16,
+        /// Its tag when revoked (flags 385, RFC 5011).
+        revoked_tag: u16,
+        /// How many keys were tried.
+        attempts: u32,
+    },
+    /// A file or directory of the keystore could not be read or written.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done, e.g. `cannot write`.
+        what: &'static str,
+        /// The path.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The PKCS#11 module could not be found, loaded or initialised.
     #[error("PKCS#11 module {}: {reason}", module.display())]
     Module {

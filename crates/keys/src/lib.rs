@@ -9,6 +9,8 @@
 //! Backends:
 //! * [`soft`]: a key in memory, from PKCS#8 or PEM, zeroized on drop;
 //!   the keystore and the tests build on it.
+//! * [`keystore`]: a directory of KSKs encrypted at rest with age (passphrase
+//!   or X25519 identity), their public half readable without unlocking.
 //! * [`pkcs11`]: a key in a PKCS#11 token (an HSM, SoftHSM2 in tests)
 //!   through `cryptoki`; every signature is verified against the DNSKEY.
 //!
@@ -18,6 +20,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod keystore;
 pub mod pkcs11;
 pub mod soft;
 
