@@ -51,6 +51,35 @@ pub enum Command {
     /// Trust anchors (RFC 9718 root-anchors.xml).
     #[command(subcommand)]
     Anchor(AnchorCommand),
+    /// Key inventory in the keystore or HSM.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign a KSR with the configured KSKs and write the SKR.
+    Sign {
+        /// The KSR to sign.
+        ksr: PathBuf,
+        /// Signer configuration: our TOML, or the root signer's ksrsigner.yaml.
+        #[arg(long, value_name = "CFG")]
+        config: PathBuf,
+        /// The rollover schema to apply.
+        #[arg(long, default_value = "normal")]
+        schema: String,
+        /// The SKR of the previous quarter, for the chain and safety checks.
+        #[arg(long, value_name = "SKR")]
+        previous_skr: Option<PathBuf>,
+        /// Where to write the SKR.
+        #[arg(short = 'o', long = "output", value_name = "SKR")]
+        output: PathBuf,
+        /// Sign without asking for the word Yes.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Known-answer tests of every algorithm, the formats and the HSM, before the machine is used.
+    Selftest {
+        /// Also sign a fixed message with each configured KSK and verify it in software.
+        #[arg(long, value_name = "CFG")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// `ceremony ksr …`
@@ -94,9 +123,96 @@ pub enum SkrCommand {
     },
 }
 
+/// `ceremony key …`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate a KSK in the keystore or an HSM token (non-extractable there).
+    Generate {
+        /// The new key's label.
+        label: String,
+        /// Signer configuration naming the keystore and HSMs.
+        #[arg(long, value_name = "CFG")]
+        config: PathBuf,
+        /// RSASHA256, ECDSAP256SHA256 or ED25519.
+        #[arg(long, default_value = "RSASHA256")]
+        algorithm: String,
+        /// RSA modulus size: 2048, 3072 or 4096.
+        #[arg(long, default_value_t = 2048)]
+        bits: u32,
+        /// Where: `keystore`, or the name of an `hsm` entry.
+        #[arg(long = "in", default_value = "keystore", value_name = "PLACE")]
+        place: String,
+    },
+    /// Import a PEM private key into the keystore.
+    Import {
+        /// The key's label.
+        label: String,
+        /// The PEM file (PKCS#8, PKCS#1 RSA or SEC1 P-256).
+        #[arg(long, value_name = "FILE")]
+        pem: PathBuf,
+        /// Signer configuration naming the keystore.
+        #[arg(long, value_name = "CFG")]
+        config: PathBuf,
+    },
+    /// List the keys in the keystore and tokens, with tag, DS and whether they match the configuration.
+    List {
+        /// Signer configuration.
+        #[arg(long, value_name = "CFG")]
+        config: PathBuf,
+    },
+    /// Delete a key from the keystore or token.
+    Delete {
+        /// The key's label.
+        label: String,
+        /// Signer configuration.
+        #[arg(long, value_name = "CFG")]
+        config: PathBuf,
+        /// Delete without asking for the word Yes.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print a key's DNSKEY record (and its revoked form) in zone-file format.
+    Dnskey {
+        /// The key's label.
+        label: String,
+        /// Signer configuration.
+        #[arg(long, value_name = "CFG")]
+        config: PathBuf,
+        /// The zone that owns the key.
+        #[arg(long, default_value = ".")]
+        zone: String,
+    },
+    /// Print a key's DS records (SHA-256 and SHA-384) in zone-file format.
+    Ds {
+        /// The key's label.
+        label: String,
+        /// Signer configuration.
+        #[arg(long, value_name = "CFG")]
+        config: PathBuf,
+        /// The zone that owns the key.
+        #[arg(long, default_value = ".")]
+        zone: String,
+    },
+}
+
 /// `ceremony anchor …`
 #[derive(Debug, Subcommand)]
 pub enum AnchorCommand {
+    /// Write RFC 9718 root-anchors.xml for the configured KSKs, and their DS records.
+    Write {
+        /// Where to write the anchors.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        /// Signer configuration: the keys, with valid_from and valid_until.
+        #[arg(long, value_name = "CFG")]
+        config: PathBuf,
+        /// The zone, `.` for the root.
+        #[arg(long, default_value = ".")]
+        zone: String,
+        /// Only these configured keys (names from the keys section); all when absent.
+        #[arg(long = "key", value_name = "NAME")]
+        keys: Vec<String>,
+    },
     /// Check that each KeyDigest's PublicKey, Flags and Algorithm hash to its Digest and KeyTag.
     Verify {
         /// The root-anchors.xml file.

@@ -207,6 +207,24 @@ impl SoftKey {
         SoftKey::from_pkcs8(label, algorithm, pkcs8)
     }
 
+    /// The same key with other DNSKEY flags, e.g. 256 for a ZSK that the zone operator holds.
+    ///
+    /// # Errors
+    /// [`KeyError::BadKey`] if the DNSKEY cannot be rebuilt (it always can for a loaded key).
+    pub fn with_flags(mut self, flags: u16) -> Result<SoftKey, KeyError> {
+        self.dnskey = Dnskey::new(
+            flags,
+            self.dnskey.protocol(),
+            self.dnskey.algorithm(),
+            self.dnskey.public_key().to_vec(),
+        )
+        .map_err(|e| KeyError::BadKey {
+            what: self.identity.label.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(self)
+    }
+
     /// The PKCS#8 encoding, for a keystore to encrypt. Handle with care.
     pub fn pkcs8(&self) -> &Zeroizing<Vec<u8>> {
         &self.pkcs8

@@ -13,8 +13,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod backends;
 pub mod config;
 mod error;
+pub mod request;
 pub mod schema;
 pub mod selftest;
 mod sign;

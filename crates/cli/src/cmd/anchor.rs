@@ -1,17 +1,135 @@
 //! `ceremony anchor verify`: each KeyDigest's key hashes to its digest and tag.
 
-use ceremony_formats::anchor::{DigestCheck, TrustAnchor};
+use std::path::Path;
+
+use ceremony_dnssec::{DigestAlgorithm, Ds};
+use ceremony_formats::anchor::{DigestCheck, KeyDigest, TrustAnchor};
+use ceremony_formats::Fingerprint;
+use ceremony_signer::backends;
+use ceremony_signer::SignerConfig;
 use serde_json::json;
 
+use super::sign::sign_failure;
 use super::{emit, emit_json};
 use crate::args::{AnchorCommand, Global};
-use ceremony_formats::Fingerprint;
+use crate::fsutil::write_atomic;
 use crate::{render, Env, Failure, EXIT_CHECKS_FAILED};
 
 pub fn run(command: AnchorCommand, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
-    let AnchorCommand::Verify { file } = command;
+    match command {
+        AnchorCommand::Verify { file } => verify(&file, global, env),
+        AnchorCommand::Write {
+            output,
+            config,
+            zone,
+            keys,
+        } => write(&output, &config, &zone, &keys, global, env),
+    }
+}
+
+/// Writes root-anchors.xml for the configured KSKs, with PublicKey and Flags (RFC 9718).
+fn write(
+    output: &Path,
+    config_path: &Path,
+    zone_text: &str,
+    only: &[String],
+    global: &Global,
+    env: &mut dyn Env,
+) -> Result<u8, Failure> {
+    let config = SignerConfig::load(config_path).map_err(sign_failure)?;
+    let dir = config_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let zone = ceremony_dnssec::parse_name(zone_text)
+        .map_err(|err| Failure::input(format!("--zone {zone_text:?}: {err}")))?;
+    let inventory = backends::inventory(&config, &dir).map_err(sign_failure)?;
+    let mut digests = Vec::new();
+    let mut records = String::new();
+    for (name, key) in &config.keys {
+        if !only.is_empty() && !only.contains(name) {
+            continue;
+        }
+        let dnskey = inventory
+            .iter()
+            .find(|e| e.label == key.label)
+            .and_then(|e| e.dnskey.clone())
+            .ok_or_else(|| {
+                Failure::environment(format!(
+                    "key {name} (label {:?}) is in no keystore or token",
+                    key.label
+                ))
+            })?;
+        let ds = Ds::compute(&zone, &dnskey, DigestAlgorithm::SHA256)
+            .map_err(|e| Failure::input(e.to_string()))?;
+        records.push_str(&ds.to_zonefile(&zone, config.ksk_policy.ttl));
+        records.push('\n');
+        digests.push(KeyDigest {
+            id: key.label.clone(),
+            valid_from: key.valid_from,
+            valid_until: key.valid_until,
+            ds,
+            dnskey: Some(dnskey),
+        });
+    }
+    if digests.is_empty() {
+        return Err(
+            Failure::input("no keys to publish").hint("name keys with --key, or configure some")
+        );
+    }
+    let fingerprint_source = digests
+        .iter()
+        .map(|d| d.ds.digest_hex())
+        .collect::<Vec<_>>()
+        .join("");
+    let id = Fingerprint::of(fingerprint_source.as_bytes()).hex()[..32].to_uppercase();
+    let anchor = TrustAnchor {
+        id: format!(
+            "{}-{}-{}-{}-{}",
+            &id[..8],
+            &id[8..12],
+            &id[12..16],
+            &id[16..20],
+            &id[20..32]
+        ),
+        source: if zone_text == "." {
+            "https://data.iana.org/root-anchors/root-anchors.xml".to_owned()
+        } else {
+            format!("ceremony:{zone_text}")
+        },
+        zone: zone_text.to_owned(),
+        digests,
+    };
+    let text = anchor.to_xml();
+    write_atomic(output, text.as_bytes())?;
+    let name = output.display().to_string();
+    let fingerprint = Fingerprint::of(text.as_bytes());
+    let facts = render::FileFacts {
+        name: &name,
+        size: text.len(),
+        fingerprint: &fingerprint,
+    };
+    if global.json {
+        emit_json(
+            env,
+            &json!({"output": render::file_json(&facts), "ds": records.lines().collect::<Vec<_>>()}),
+        )?;
+    } else {
+        emit(
+            env,
+            &format!(
+                "{}
+{records}",
+                render::file_heading("Trust anchor", &facts)
+            ),
+        )?;
+    }
+    Ok(0)
+}
+
+fn verify(file: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
     let name = file.display().to_string();
-    let bytes = ceremony_formats::read_bounded(&file)?;
+    let bytes = ceremony_formats::read_bounded(file)?;
     let fingerprint = Fingerprint::of(&bytes);
     let size = bytes.len();
     let text = ceremony_formats::text_from_bytes(bytes, &name)?;

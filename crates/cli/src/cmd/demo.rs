@@ -14,10 +14,10 @@ use ceremony_policy::{
 
 use super::emit;
 use crate::args::Global;
-use ceremony_formats::Fingerprint;
 use crate::fsutil::write_atomic;
 use crate::render::{self, FileFacts};
 use crate::{Env, Failure};
+use ceremony_formats::Fingerprint;
 
 const KSR: &[u8] = include_bytes!("../../assets/ksr-root-2017-q2-0.xml");
 const PREVIOUS_SKR: &[u8] = include_bytes!("../../assets/skr-root-2017-q1-0.xml");

@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256};
 
 use super::{emit, emit_json};
 use crate::args::Global;
-use ceremony_formats::Fingerprint;
 use crate::{Env, Failure};
+use ceremony_formats::Fingerprint;
 
 pub fn run(files: &[PathBuf], global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
     let mut results = Vec::new();

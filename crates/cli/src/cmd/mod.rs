@@ -3,7 +3,10 @@
 mod anchor;
 mod demo;
 mod hash;
+mod key;
 mod ksr;
+mod selftest;
+mod sign;
 mod skr;
 
 use std::path::Path;
@@ -13,9 +16,9 @@ use ceremony_policy::PolicyConfig;
 use jiff::Timestamp;
 
 use crate::args::{Cli, Command, Format, Global};
-use ceremony_formats::Fingerprint;
 use crate::render::FileFacts;
 use crate::{Env, Failure};
+use ceremony_formats::Fingerprint;
 
 /// Runs the parsed command; `Ok` carries the exit code (0, or 1 for failed checks).
 pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
@@ -26,6 +29,27 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
         Command::Ksr(command) => ksr::run(command, global, env),
         Command::Skr(command) => skr::run(command, global, env),
         Command::Anchor(command) => anchor::run(command, global, env),
+        Command::Key(command) => key::run(command, global, env),
+        Command::Sign {
+            ksr,
+            config,
+            schema,
+            previous_skr,
+            output,
+            yes,
+        } => sign::run(
+            &sign::SignArgs {
+                ksr,
+                config,
+                schema,
+                previous_skr,
+                output,
+                yes,
+            },
+            global,
+            env,
+        ),
+        Command::Selftest { config } => selftest::run(config.as_deref(), global, env),
     }
 }
 

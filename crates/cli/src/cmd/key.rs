@@ -1,0 +1,237 @@
+//! `ceremony key …`: the KSK inventory in the keystore and the HSM tokens.
+
+use std::io::BufRead as _;
+use std::path::Path;
+
+use ceremony_dnssec::{algorithm_name, parse_name, DigestAlgorithm, Dnskey, Ds};
+use ceremony_policy::parse_algorithm;
+use ceremony_signer::backends::{self, Place};
+use ceremony_signer::SignerConfig;
+use serde_json::json;
+
+use super::sign::{sign_failure, TerminalPrompt};
+use super::{emit, emit_json};
+use crate::args::{Global, KeyCommand};
+use crate::{Env, Failure};
+
+fn load(config: &Path) -> Result<(SignerConfig, std::path::PathBuf), Failure> {
+    let parsed = SignerConfig::load(config).map_err(sign_failure)?;
+    Ok((
+        parsed,
+        config.parent().map(Path::to_path_buf).unwrap_or_default(),
+    ))
+}
+
+fn zone(text: &str) -> Result<ceremony_dnssec::Name, Failure> {
+    parse_name(text).map_err(|err| Failure::input(format!("--zone {text:?}: {err}")))
+}
+
+/// The public key of `label`, from whichever store has it.
+fn find(config: &SignerConfig, dir: &Path, label: &str) -> Result<Dnskey, Failure> {
+    backends::inventory(config, dir)
+        .map_err(sign_failure)?
+        .into_iter()
+        .find(|e| e.label == label)
+        .and_then(|e| e.dnskey)
+        .ok_or_else(|| {
+            Failure::input(format!(
+                "no usable key labelled {label:?} in the keystore or tokens"
+            ))
+            .hint("see `ceremony key list`")
+        })
+}
+
+pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
+    match command {
+        KeyCommand::Generate {
+            label,
+            config,
+            algorithm,
+            bits,
+            place,
+        } => {
+            let (config, dir) = load(&config)?;
+            let algorithm = parse_algorithm(&algorithm).ok_or_else(|| {
+                Failure::input(format!(
+                    "unknown algorithm {algorithm:?}; use RSASHA256, ECDSAP256SHA256 or ED25519"
+                ))
+            })?;
+            let place = if place == "keystore" {
+                Place::Keystore
+            } else {
+                Place::Hsm(place)
+            };
+            let key = backends::generate(
+                &config,
+                &dir,
+                &place,
+                &label,
+                algorithm,
+                bits,
+                &TerminalPrompt,
+            )
+            .map_err(sign_failure)?;
+            describe(env, global, &label, &key, "generated")
+        }
+        KeyCommand::Import { label, pem, config } => {
+            let (config, dir) = load(&config)?;
+            let text = std::fs::read_to_string(&pem)
+                .map_err(|err| Failure::input(format!("{}: cannot read: {err}", pem.display())))?;
+            let key = backends::import_pem(&config, &dir, &label, &text, &TerminalPrompt)
+                .map_err(sign_failure)?;
+            describe(env, global, &label, &key, "imported")
+        }
+        KeyCommand::List { config } => {
+            let (config, dir) = load(&config)?;
+            let root = parse_name(".").map_err(|e| Failure::input(e.to_string()))?;
+            let entries = backends::inventory(&config, &dir).map_err(sign_failure)?;
+            let mut items = Vec::new();
+            let mut out = String::from(
+                "label             tag    revoked  algorithm            place / config\n",
+            );
+            for entry in &entries {
+                let configured = entry
+                    .config_name
+                    .as_ref()
+                    .and_then(|n| config.keys.get(n).map(|k| (n, k)));
+                let matches = match (&entry.dnskey, configured) {
+                    (Some(key), Some((_, k))) => Some(
+                        k.key_tag.is_none_or(|t| t == key.key_tag().0)
+                            && k.algorithm == key.algorithm(),
+                    ),
+                    _ => None,
+                };
+                let ds = entry
+                    .dnskey
+                    .as_ref()
+                    .and_then(|k| Ds::compute(&root, k, DigestAlgorithm::SHA256).ok());
+                let (tag, revoked, alg) = match &entry.dnskey {
+                    Some(k) => (
+                        k.key_tag().to_string(),
+                        k.revoked().key_tag().to_string(),
+                        algorithm_name(k.algorithm()),
+                    ),
+                    None => (
+                        "-".to_owned(),
+                        "-".to_owned(),
+                        "(incomplete pair)".to_owned(),
+                    ),
+                };
+                let config_text = match (configured, matches) {
+                    (Some((n, _)), Some(true)) => format!("config {n}: matches"),
+                    (Some((n, _)), Some(false)) => format!("config {n}: DOES NOT MATCH"),
+                    (Some((n, _)), None) => format!("config {n}"),
+                    (None, _) => "not configured".to_owned(),
+                };
+                out.push_str(&format!(
+                    "{:<17} {tag:<6} {revoked:<8} {alg:<20} {}; {config_text}\n",
+                    entry.label, entry.place
+                ));
+                if let Some(ds) = &ds {
+                    out.push_str(&format!("{:<17} DS SHA-256 {}\n", "", ds.digest_hex()));
+                }
+                items.push(json!({
+                    "label": entry.label, "place": entry.place, "key_tag": entry.dnskey.as_ref().map(|k| k.key_tag().0),
+                    "revoked_key_tag": entry.dnskey.as_ref().map(|k| k.revoked().key_tag().0),
+                    "algorithm": entry.dnskey.as_ref().map(|k| k.algorithm().to_int()),
+                    "has_private": entry.has_private, "has_public": entry.has_public,
+                    "ds_sha256": ds.as_ref().map(Ds::digest_hex), "config": entry.config_name, "matches_config": matches,
+                }));
+            }
+            if global.json {
+                emit_json(env, &json!(items))?;
+            } else {
+                emit(env, &out)?;
+            }
+            Ok(0)
+        }
+        KeyCommand::Delete { label, config, yes } => {
+            let (config, dir) = load(&config)?;
+            if !yes {
+                emit(
+                    env,
+                    &format!("Delete key {label:?} for ever? Type Yes to delete: "),
+                )?;
+                let mut answer = String::new();
+                std::io::BufReader::new(env.stdin())
+                    .read_line(&mut answer)
+                    .map_err(|err| {
+                        Failure::environment(format!("cannot read the answer: {err}"))
+                    })?;
+                if answer.trim_end_matches(['\r', '\n']) != "Yes" {
+                    return Err(Failure::input("not deleted: the answer was not Yes"));
+                }
+            }
+            let place = backends::delete(&config, &dir, &label).map_err(sign_failure)?;
+            emit(env, &format!("Deleted {label:?} from {place}.\n"))?;
+            Ok(0)
+        }
+        KeyCommand::Dnskey {
+            label,
+            config,
+            zone: zone_text,
+        } => {
+            let (config, dir) = load(&config)?;
+            let owner = zone(&zone_text)?;
+            let key = find(&config, &dir, &label)?;
+            let ttl = config.ksk_policy.ttl;
+            emit(
+                env,
+                &format!(
+                    "{}\n{}\n",
+                    key.to_zonefile(&owner, ttl),
+                    key.revoked().to_zonefile(&owner, ttl)
+                ),
+            )?;
+            Ok(0)
+        }
+        KeyCommand::Ds {
+            label,
+            config,
+            zone: zone_text,
+        } => {
+            let (config, dir) = load(&config)?;
+            let owner = zone(&zone_text)?;
+            let key = find(&config, &dir, &label)?;
+            let mut out = String::new();
+            for digest in [DigestAlgorithm::SHA256, DigestAlgorithm::SHA384] {
+                let ds =
+                    Ds::compute(&owner, &key, digest).map_err(|e| Failure::input(e.to_string()))?;
+                out.push_str(&ds.to_zonefile(&owner, config.ksk_policy.ttl));
+                out.push('\n');
+            }
+            emit(env, &out)?;
+            Ok(0)
+        }
+    }
+}
+
+fn describe(
+    env: &mut dyn Env,
+    global: &Global,
+    label: &str,
+    key: &Dnskey,
+    verb: &str,
+) -> Result<u8, Failure> {
+    let root = parse_name(".").map_err(|e| Failure::input(e.to_string()))?;
+    let ds = Ds::compute(&root, key, DigestAlgorithm::SHA256)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    if global.json {
+        emit_json(
+            env,
+            &json!({"label": label, "key_tag": key.key_tag().0, "revoked_key_tag": key.revoked().key_tag().0, "algorithm": key.algorithm().to_int(), "ds_sha256": ds.digest_hex()}),
+        )?;
+    } else {
+        emit(
+            env,
+            &format!(
+                "{verb} {label}: {} tag {} (revoked {})\n  DS SHA-256 {}\n",
+                algorithm_name(key.algorithm()),
+                key.key_tag(),
+                key.revoked().key_tag(),
+                ds.digest_hex()
+            ),
+        )?;
+    }
+    Ok(0)
+}
