@@ -67,9 +67,15 @@ pub fn generate_ksr(
     let mut bundles = Vec::with_capacity(schedule.bundles);
     for slot in 1..=schedule.bundles {
         let offset = schedule.interval.as_seconds() * (slot as i64 - 1);
-        let inception = Timestamp::from_second(schedule.start.as_second() + offset).map_err(time_error)?;
-        let expiration = Timestamp::from_second(inception.as_second() + schedule.validity.as_seconds()).map_err(time_error)?;
-        let published: Vec<&ZskSlots<'_>> = zsks.iter().filter(|z| (z.first..=z.last).contains(&slot)).collect();
+        let inception =
+            Timestamp::from_second(schedule.start.as_second() + offset).map_err(time_error)?;
+        let expiration =
+            Timestamp::from_second(inception.as_second() + schedule.validity.as_seconds())
+                .map_err(time_error)?;
+        let published: Vec<&ZskSlots<'_>> = zsks
+            .iter()
+            .filter(|z| (z.first..=z.last).contains(&slot))
+            .collect();
         let keys: Vec<Key> = published
             .iter()
             .map(|z| Key {
@@ -94,7 +100,10 @@ pub fn generate_ksr(
             };
             let data = header
                 .signed_data_dnskeys(&zone, keys.iter().map(|k| &k.dnskey))
-                .map_err(|err| SignError::Config { file: "KSR".to_owned(), message: err.to_string() })?;
+                .map_err(|err| SignError::Config {
+                    file: "KSR".to_owned(),
+                    message: err.to_string(),
+                })?;
             signatures.push(Signature {
                 key_identifier: zsk.key_identifier.clone(),
                 ttl,
@@ -122,19 +131,30 @@ pub fn generate_ksr(
     for zsk in zsks {
         let dnskey = zsk.key.dnskey();
         let params = match dnskey.params() {
-            Ok(ceremony_dnssec::KeyParams::Rsa { bits, exponent }) => AlgorithmParams::Rsa { size: bits, exponent: exponent.unwrap_or(65537) },
+            Ok(ceremony_dnssec::KeyParams::Rsa { bits, exponent }) => AlgorithmParams::Rsa {
+                size: bits,
+                exponent: exponent.unwrap_or(65537),
+            },
             Ok(ceremony_dnssec::KeyParams::Ecdsa { bits }) => AlgorithmParams::Ecdsa { size: bits },
             Ok(ceremony_dnssec::KeyParams::EdDsa { bits }) => AlgorithmParams::EdDsa { size: bits },
             Err(_) => continue,
         };
-        let entry = AlgorithmPolicy { algorithm: dnskey.algorithm(), params };
+        let entry = AlgorithmPolicy {
+            algorithm: dnskey.algorithm(),
+            params,
+        };
         if !algorithms.contains(&entry) {
             algorithms.push(entry);
         }
     }
-    let overlap = Duration::from_seconds(schedule.validity.as_seconds() - schedule.interval.as_seconds());
+    let overlap =
+        Duration::from_seconds(schedule.validity.as_seconds() - schedule.interval.as_seconds());
     Ok(Ksr {
-        header: Header { id: id.to_owned(), serial: 1, domain: domain.to_owned() },
+        header: Header {
+            id: id.to_owned(),
+            serial: 1,
+            domain: domain.to_owned(),
+        },
         timestamp: None,
         zsk_policy: SignaturePolicy {
             publish_safety: schedule.interval,
@@ -150,11 +170,21 @@ pub fn generate_ksr(
 }
 
 fn time_error(err: jiff::Error) -> SignError {
-    SignError::Config { file: "schedule".to_owned(), message: err.to_string() }
+    SignError::Config {
+        file: "schedule".to_owned(),
+        message: err.to_string(),
+    }
 }
 
 /// A bundle id derived from the KSR id and the slot, unique across KSRs with unique ids.
 fn bundle_id(ksr_id: &str, slot: usize) -> String {
     let digest = ceremony_formats::Fingerprint::of(format!("{ksr_id}/{slot}").as_bytes()).hex();
-    format!("{}-{}-{}-{}-{}", &digest[..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &digest[..8],
+        &digest[8..12],
+        &digest[12..16],
+        &digest[16..20],
+        &digest[20..32]
+    )
 }

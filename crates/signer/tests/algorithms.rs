@@ -28,7 +28,8 @@ approved_algorithms = ["{algorithm}"]
 }
 
 fn dnspython(path: &std::path::Path) -> std::process::Output {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/verify-skr-dnspython.py");
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/verify-skr-dnspython.py");
     Command::new("/usr/bin/python3")
         .arg(script)
         .arg(path)
@@ -39,24 +40,48 @@ fn dnspython(path: &std::path::Path) -> std::process::Output {
 #[test]
 fn ecdsa_and_ed25519_ksks_sign_a_ksr_that_validators_accept() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for (name, algorithm) in [("ECDSAP256SHA256", SecurityAlgorithm::ECDSAP256SHA256), ("ED25519", SecurityAlgorithm::ED25519)] {
-        let zsk = |label: &str| SoftKey::generate(label, algorithm, 256).and_then(|k| k.with_flags(256)).expect("zsk");
+    for (name, algorithm) in [
+        ("ECDSAP256SHA256", SecurityAlgorithm::ECDSAP256SHA256),
+        ("ED25519", SecurityAlgorithm::ED25519),
+    ] {
+        let zsk = |label: &str| {
+            SoftKey::generate(label, algorithm, 256)
+                .and_then(|k| k.with_flags(256))
+                .expect("zsk")
+        };
         let (old, current, next) = (zsk("zsk-old"), zsk("zsk-current"), zsk("zsk-next"));
         let start = "2026-04-01T00:00:00Z".parse().expect("start");
         let ksr = generate_ksr(
             "example.",
             &format!("ksr-{name}"),
             &[
-                ZskSlots { key: &old, key_identifier: "old".into(), first: 1, last: 1 },
-                ZskSlots { key: &current, key_identifier: "current".into(), first: 1, last: 9 },
-                ZskSlots { key: &next, key_identifier: "next".into(), first: 9, last: 9 },
+                ZskSlots {
+                    key: &old,
+                    key_identifier: "old".into(),
+                    first: 1,
+                    last: 1,
+                },
+                ZskSlots {
+                    key: &current,
+                    key_identifier: "current".into(),
+                    first: 1,
+                    last: 9,
+                },
+                ZskSlots {
+                    key: &next,
+                    key_identifier: "next".into(),
+                    first: 9,
+                    last: 9,
+                },
             ],
             &Schedule::root_quarter(start),
             172_800,
         )
         .expect("ksr");
         let ksk = SoftKey::generate(&format!("KSK-{name}"), algorithm, 256).expect("ksk");
-        let keys: KeyRing<'_> = [("ksk".to_owned(), &ksk as &dyn KeySigner)].into_iter().collect();
+        let keys: KeyRing<'_> = [("ksk".to_owned(), &ksk as &dyn KeySigner)]
+            .into_iter()
+            .collect();
         let config = config(name);
         let schema = config.schema("normal", 9).expect("schema");
         let signed = sign_ksr(&SignRequest {
@@ -70,15 +95,34 @@ fn ecdsa_and_ed25519_ksks_sign_a_ksr_that_validators_accept() {
         .unwrap_or_else(|e| panic!("{name}: {e}"));
         let report = verify_skr(
             &signed.skr,
-            &SkrContext { policy: &ResponsePolicy::default(), ksr: Some(&ksr), anchors: None, previous: None },
+            &SkrContext {
+                policy: &ResponsePolicy::default(),
+                ksr: Some(&ksr),
+                anchors: None,
+                previous: None,
+            },
         );
         assert!(report.is_ok(), "{name}: {report:#?}");
-        assert!(signed.skr.bundles.iter().all(|b| b.signatures.iter().all(|s| s.algorithm == algorithm)));
+        assert!(signed
+            .skr
+            .bundles
+            .iter()
+            .all(|b| b.signatures.iter().all(|s| s.algorithm == algorithm)));
 
         let path = dir.path().join(format!("skr-{name}.xml"));
         std::fs::write(&path, icann::write_skr(&signed.skr)).expect("write");
         let out = dnspython(&path);
-        assert!(out.status.success(), "{name}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8_lossy(&out.stdout).matches("valid").count(), 9);
+        assert!(
+            out.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout)
+                .matches("valid")
+                .count(),
+            9
+        );
     }
 }

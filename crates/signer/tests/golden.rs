@@ -36,6 +36,9 @@ fn key(label: &str, rel: &str) -> SoftKey {
     SoftKey::from_pem(label, &std::fs::read_to_string(shared(rel)).expect("pem")).expect("key")
 }
 
+/// Per slot: the KSKs as (tag, flags), and the tags that sign.
+type SlotShape = (Vec<(u16, u16)>, Vec<u16>);
+
 const CASES: [(&str, &str, &str); 2] = [
     (
         "icann/legacy/ksr-2009-q4-2.xml",
@@ -144,7 +147,7 @@ fn a_roll_publishes_revokes_and_signs_per_slot() {
     .collect();
     let request = ksr("icann/legacy/ksr-2010-q1-0.xml");
     let ours = sign(&config, "roll", &request, &keys, "2009-12-15T00:00:00Z").expect("signs");
-    let shape: Vec<(Vec<(u16, u16)>, Vec<u16>)> = ours
+    let shape: Vec<SlotShape> = ours
         .bundles
         .iter()
         .map(|b| {
