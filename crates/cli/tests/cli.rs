@@ -381,14 +381,52 @@ fn usage_and_config_errors_exit_2_with_the_reason() {
 }
 
 #[test]
-fn demo_checks_the_embedded_ceremony_and_writes_its_files() {
+fn demo_runs_a_whole_ceremony_and_writes_its_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = ceremony(&["demo", "--dir", &dir.path().display().to_string()]);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("A DNSSEC key ceremony"));
+    for act in ["Act 1.", "Act 2.", "Act 3.", "Act 4.", "Act 5."] {
+        assert!(text.contains(act), "{act} missing");
+    }
     assert_eq!(text.matches("Result: PASSED").count(), 2, "{text}");
-    for name in ["ksr.xml", "previous-skr.xml", "skr.xml"] {
+    for name in ["ksr.xml", "skr.xml", "root-anchors.xml"] {
         assert!(Path::new(&dir.path().join(name)).exists(), "{name}");
     }
+    // The keystore holds only the encrypted key and its public metadata.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("keystore"))
+        .expect("keystore")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["KSK-DEMO.key.age", "KSK-DEMO.meta.json"]);
+    // The zone operator's view: the SKR answers the KSR under the published anchor.
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let verify = ceremony(&[
+        "skr",
+        "verify",
+        &path("skr.xml"),
+        "--ksr",
+        &path("ksr.xml"),
+        "--trust-anchor",
+        &path("root-anchors.xml"),
+    ]);
+    assert_eq!(code(&verify), 0, "{}", stdout(&verify));
+    let anchors = ceremony(&["anchor", "verify", &path("root-anchors.xml")]);
+    assert_eq!(code(&anchors), 0, "{}", stdout(&anchors));
+    let script = repo("scripts/verify-skr-dnspython.py");
+    let python = Command::new("/usr/bin/python3")
+        .arg(script)
+        .arg(path("skr.xml"))
+        .output()
+        .expect("python3");
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stdout)
+    );
+    // A demo starts from an empty directory.
+    let again = ceremony(&["demo", "--dir", &dir.path().display().to_string()]);
+    assert_eq!(code(&again), 2);
 }

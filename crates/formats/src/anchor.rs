@@ -52,6 +52,49 @@ pub struct KeyDigest {
 }
 
 impl TrustAnchor {
+    /// The anchors for `zone`'s KSKs, each as (identifier, valid from, valid until, key),
+    /// with SHA-256 digests and an id derived from them.
+    ///
+    /// # Errors
+    /// A message when `zone` is not a domain name.
+    pub fn for_keys(
+        zone: &str,
+        keys: &[(String, Timestamp, Option<Timestamp>, Dnskey)],
+    ) -> std::result::Result<TrustAnchor, String> {
+        let owner = ceremony_dnssec::parse_name(zone).map_err(|e| e.to_string())?;
+        let mut digests = Vec::new();
+        for (id, valid_from, valid_until, dnskey) in keys {
+            let ds =
+                Ds::compute(&owner, dnskey, DigestAlgorithm::SHA256).map_err(|e| e.to_string())?;
+            digests.push(KeyDigest {
+                id: id.clone(),
+                valid_from: *valid_from,
+                valid_until: *valid_until,
+                ds,
+                dnskey: Some(dnskey.clone()),
+            });
+        }
+        let all: String = digests.iter().map(|d| d.ds.digest_hex()).collect();
+        let h = crate::Fingerprint::of(all.as_bytes()).hex().to_uppercase();
+        Ok(TrustAnchor {
+            id: format!(
+                "{}-{}-{}-{}-{}",
+                &h[..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..32]
+            ),
+            source: if zone == "." {
+                "https://data.iana.org/root-anchors/root-anchors.xml".to_owned()
+            } else {
+                format!("ceremony:{zone}")
+            },
+            zone: zone.to_owned(),
+            digests,
+        })
+    }
+
     /// Parses a `root-anchors.xml` document.
     ///
     /// # Errors

@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use ceremony_dnssec::{DigestAlgorithm, Ds};
-use ceremony_formats::anchor::{DigestCheck, KeyDigest, TrustAnchor};
+use ceremony_formats::anchor::{DigestCheck, TrustAnchor};
 use ceremony_formats::Fingerprint;
 use ceremony_signer::backends;
 use ceremony_signer::SignerConfig;
@@ -44,8 +43,7 @@ fn write(
     let zone = ceremony_dnssec::parse_name(zone_text)
         .map_err(|err| Failure::input(format!("--zone {zone_text:?}: {err}")))?;
     let inventory = backends::inventory(&config, &dir).map_err(sign_failure)?;
-    let mut digests = Vec::new();
-    let mut records = String::new();
+    let mut keys = Vec::new();
     for (name, key) in &config.keys {
         if !only.is_empty() && !only.contains(name) {
             continue;
@@ -60,46 +58,20 @@ fn write(
                     key.label
                 ))
             })?;
-        let ds = Ds::compute(&zone, &dnskey, DigestAlgorithm::SHA256)
-            .map_err(|e| Failure::input(e.to_string()))?;
-        records.push_str(&ds.to_zonefile(&zone, config.ksk_policy.ttl));
-        records.push('\n');
-        digests.push(KeyDigest {
-            id: key.label.clone(),
-            valid_from: key.valid_from,
-            valid_until: key.valid_until,
-            ds,
-            dnskey: Some(dnskey),
-        });
+        keys.push((key.label.clone(), key.valid_from, key.valid_until, dnskey));
     }
-    if digests.is_empty() {
+    if keys.is_empty() {
         return Err(
             Failure::input("no keys to publish").hint("name keys with --key, or configure some")
         );
     }
-    let fingerprint_source = digests
+    let anchor = TrustAnchor::for_keys(zone_text, &keys)
+        .map_err(|e| Failure::input(format!("--zone {zone_text:?}: {e}")))?;
+    let records: String = anchor
+        .digests
         .iter()
-        .map(|d| d.ds.digest_hex())
-        .collect::<Vec<_>>()
-        .join("");
-    let id = Fingerprint::of(fingerprint_source.as_bytes()).hex()[..32].to_uppercase();
-    let anchor = TrustAnchor {
-        id: format!(
-            "{}-{}-{}-{}-{}",
-            &id[..8],
-            &id[8..12],
-            &id[12..16],
-            &id[16..20],
-            &id[20..32]
-        ),
-        source: if zone_text == "." {
-            "https://data.iana.org/root-anchors/root-anchors.xml".to_owned()
-        } else {
-            format!("ceremony:{zone_text}")
-        },
-        zone: zone_text.to_owned(),
-        digests,
-    };
+        .map(|d| format!("{}\n", d.ds.to_zonefile(&zone, config.ksk_policy.ttl)))
+        .collect();
     let text = anchor.to_xml();
     write_atomic(output, text.as_bytes())?;
     let name = output.display().to_string();

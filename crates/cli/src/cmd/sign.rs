@@ -47,6 +47,13 @@ pub fn sign_failure(err: SignError) -> Failure {
             message: err.to_string(),
             hint: Some("no SKR was written; the report above names each failed check".to_owned()),
         },
+        // Refusals of `key generate`/`key import`: the request, not the HSM, is at fault.
+        SignError::Key(
+            KeyError::Exists { .. }
+            | KeyError::KeyExists { .. }
+            | KeyError::TagCollision { .. }
+            | KeyError::BadLabel { .. },
+        ) => Failure::input(err).hint("see `ceremony key list` for the labels and key tags in use"),
         SignError::MissingKey { .. } | SignError::Key(_) => Failure::environment(err)
             .hint("check the HSM or keystore: module path, token label, PIN, key labels"),
         _ => Failure::environment(err),
@@ -129,7 +136,26 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
                 .hint("type exactly Yes, or pass --yes"));
         }
     }
-    let signed = sign_ksr(&request).map_err(sign_failure)?;
+    let signed = match sign_ksr(&request) {
+        Ok(signed) => signed,
+        Err(SignError::Policy(report)) => {
+            // Checks that run only on the signed bundles (KSR-POLICY-SAFETY, SKR-VERIFY…)
+            // failed: show the report naming them, as for the checks before signing.
+            if global.json {
+                emit_json(
+                    env,
+                    &json!({"file": render::file_json(&input.facts()), "report": render::report_json(&report), "output": null}),
+                )?;
+            } else {
+                emit(
+                    env,
+                    &render::report(&report, &format!("after signing: {context}")),
+                )?;
+            }
+            return Err(sign_failure(SignError::Policy(report)));
+        }
+        Err(err) => return Err(sign_failure(err)),
+    };
     let text = icann::write_skr(&signed.skr);
     write_atomic(&args.output, text.as_bytes())?;
     let fingerprint = Fingerprint::of(text.as_bytes());
