@@ -32,7 +32,16 @@ pub fn parse_datetime(text: &str) -> Result<Timestamp, String> {
         "" | "Z" => Offset::UTC,
         _ => parse_offset(zone).ok_or_else(|| bad("the zone must be Z or ±HH:MM"))?,
     };
-    offset.to_timestamp(civil).map_err(|_| bad("out of range"))
+    let instant = offset
+        .to_timestamp(civil)
+        .map_err(|_| bad("out of range"))?;
+    // A positive offset on the first hours of year 0000 lands before it in
+    // UTC, where a year has no four-digit form: the writer could not write
+    // the instant in a form this reader accepts.
+    if Offset::UTC.to_datetime(instant).year() < 0 {
+        return Err(bad("before the year 0000 in UTC"));
+    }
+    Ok(instant)
 }
 
 fn parse_offset(zone: &str) -> Option<Offset> {
@@ -93,6 +102,7 @@ mod tests {
             "2017-04-01T25:00:00",
             "２017-04-01T00:00:00",
             "-017-04-01T00:00:00",
+            "0000-01-01T00:00:00+00:01",
         ] {
             assert!(parse_datetime(text).is_err(), "{text} should fail");
         }

@@ -136,7 +136,12 @@ fn write_bundle(out: &mut String, element: &str, bundle: &Bundle) {
     let _ = writeln!(out, "</{element}>");
 }
 
-/// Escapes text for an attribute value or element content.
+/// Escapes text for an attribute value or element content, so that a reader gets it back unchanged.
+///
+/// Besides the markup characters, tab, line feed and carriage return are
+/// written as character references: a reader replaces them by spaces in an
+/// attribute value (XML 1.0 §3.3.3) and turns a carriage return into a line
+/// feed anywhere (§2.11), so written literally they would not survive.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
@@ -146,6 +151,9 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
             other => out.push(other),
         }
     }
