@@ -61,25 +61,60 @@ impl Failure {
 impl From<ceremony_formats::Error> for Failure {
     fn from(err: ceremony_formats::Error) -> Failure {
         let hint = match &err {
-            ceremony_formats::Error::TooLarge { .. } => {
-                Some("a quarter's KSR or SKR is about 20 KB; check that this is the right file")
-            }
+            ceremony_formats::Error::TooLarge { .. } => Some(
+                "a quarter's KSR or SKR is about 20 KB, a trust anchor file 1 KB; \
+                 check that this is the right file"
+                    .to_owned(),
+            ),
             ceremony_formats::Error::NotText { .. } | ceremony_formats::Error::Empty { .. } => {
-                Some("check that this is the right file and that it was transferred completely")
+                Some(
+                    "check that this is the right file and that it was transferred completely"
+                        .to_owned(),
+                )
             }
+            ceremony_formats::Error::WrongEncoding { file, encoding } => Some(format!(
+                "convert it first, e.g. iconv -f {encoding} -t UTF-8 {} > converted.xml",
+                shell_word(file)
+            )),
             _ => None,
         };
         // Unreadable or malformed input is exit 2 (DESIGN §6), whatever the cause.
         Failure {
             code: EXIT_USAGE,
             message: err.to_string(),
-            hint: hint.map(str::to_owned),
+            hint,
         }
+    }
+}
+
+/// `word` as one shell word, for a command line the user may paste.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+:,@%=".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
 impl From<ceremony_policy::ConfigError> for Failure {
     fn from(err: ceremony_policy::ConfigError) -> Failure {
         Failure::input(err).hint("see config/ in the source tree for commented examples")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_word("/tmp/ksr-2017.xml"), "/tmp/ksr-2017.xml");
+        assert_eq!(shell_word("my ksr.xml"), "'my ksr.xml'");
+        assert_eq!(shell_word("it's.xml"), r"'it'\''s.xml'");
+        assert_eq!(shell_word(""), "''");
     }
 }

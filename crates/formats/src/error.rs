@@ -15,8 +15,8 @@ pub enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
-    /// The file is larger than any KSR or SKR has reason to be.
-    #[error("{file}: {size} bytes is more than the {limit} bytes a KSR or SKR may have; refused without reading it")]
+    /// The file is larger than any KSR, SKR or trust anchor has reason to be.
+    #[error("{file}: {}", too_large(*size, *limit, *read))]
     TooLarge {
         /// The file's name as given.
         file: String,
@@ -24,12 +24,25 @@ pub enum Error {
         size: u64,
         /// The limit.
         limit: u64,
+        /// Whether `limit` bytes were read before the excess showed (a pipe,
+        /// a device, a growing file), rather than the size being known first.
+        read: bool,
     },
-    /// The file is empty.
-    #[error("{file}: the file is empty; expected an XML document starting with <KSR>")]
+    /// The file is empty, or holds only whitespace.
+    #[error("{file}: the file is empty (or only whitespace); expected an XML document")]
     Empty {
         /// The file's name as given.
         file: String,
+    },
+    /// The file is text in an encoding the formats never use, such as UTF-16.
+    #[error(
+        "{file}: the file is {encoding} text, not UTF-8; KSR, SKR and trust anchor files are UTF-8"
+    )]
+    WrongEncoding {
+        /// The file's name as given.
+        file: String,
+        /// The encoding its first bytes show, e.g. `UTF-16LE`.
+        encoding: &'static str,
     },
     /// The file is not UTF-8 text.
     #[error("{file}: not UTF-8 text (invalid byte at offset {offset}); expected an XML document")]
@@ -63,4 +76,18 @@ pub enum Error {
         /// The rule broken, and what was expected.
         message: String,
     },
+}
+
+fn too_large(size: u64, limit: u64, read: bool) -> String {
+    if read {
+        format!(
+            "more than the {limit} bytes a KSR, SKR or trust anchor file may have; \
+             refused after reading that much"
+        )
+    } else {
+        format!(
+            "{size} bytes is more than the {limit} bytes a KSR, SKR or trust anchor file may have; \
+             refused without reading it"
+        )
+    }
 }

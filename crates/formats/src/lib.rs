@@ -11,15 +11,16 @@
 //!
 //! Reading is bounded: [`read_document_file`] refuses a file over
 //! [`MAX_DOCUMENT_BYTES`] before reading it, and the XML reader refuses
-//! DTDs, entities and absurd nesting. Every error names the file, and
+//! DTDs, entities, absurd nesting and crowds of attributes or nodes before
+//! building a tree. Every error names the file, and
 //! where it can the line and column.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod anchor;
 mod duration;
-mod fingerprint;
 mod error;
+mod fingerprint;
 pub mod icann;
 pub mod model;
 mod time;
@@ -54,6 +55,7 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
             file: file_name,
             size,
             limit: MAX_DOCUMENT_BYTES,
+            read: false,
         });
     }
     // The size can change under us (a pipe, a growing file): bound the read too.
@@ -66,6 +68,7 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
             file: file_name,
             size: bytes.len() as u64,
             limit: MAX_DOCUMENT_BYTES,
+            read: true,
         });
     }
     Ok(bytes)
@@ -74,7 +77,7 @@ pub fn read_bounded(path: &Path) -> Result<Vec<u8>, Error> {
 /// Reads a file as UTF-8 text, with the checks of [`read_bounded`] and [`text_from_bytes`].
 ///
 /// # Errors
-/// [`Error::Io`], [`Error::TooLarge`], [`Error::Empty`] or [`Error::NotText`].
+/// [`Error::Io`], [`Error::TooLarge`], [`Error::Empty`], [`Error::WrongEncoding`] or [`Error::NotText`].
 pub fn read_text_file(path: &Path) -> Result<String, Error> {
     text_from_bytes(read_bounded(path)?, &path.display().to_string())
 }
@@ -82,18 +85,25 @@ pub fn read_text_file(path: &Path) -> Result<String, Error> {
 /// Turns bytes into text, with the same checks as [`read_text_file`].
 ///
 /// # Errors
-/// [`Error::TooLarge`], [`Error::Empty`] or [`Error::NotText`].
+/// [`Error::TooLarge`], [`Error::Empty`], [`Error::WrongEncoding`] or [`Error::NotText`].
 pub fn text_from_bytes(bytes: Vec<u8>, file: &str) -> Result<String, Error> {
     if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
         return Err(Error::TooLarge {
             file: file.to_owned(),
             size: bytes.len() as u64,
             limit: MAX_DOCUMENT_BYTES,
+            read: true,
         });
     }
     if bytes.is_empty() {
         return Err(Error::Empty {
             file: file.to_owned(),
+        });
+    }
+    if let Some(encoding) = wide_encoding(&bytes) {
+        return Err(Error::WrongEncoding {
+            file: file.to_owned(),
+            encoding,
         });
     }
     let mut text = String::from_utf8(bytes).map_err(|err| Error::NotText {
@@ -105,6 +115,27 @@ pub fn text_from_bytes(bytes: Vec<u8>, file: &str) -> Result<String, Error> {
         text.drain(..3);
     }
     Ok(text)
+}
+
+/// UTF-16 or UTF-32, told by a byte-order mark or by how `<` is encoded (XML 1.0 appendix F).
+///
+/// Without a byte-order mark, UTF-16 text of ASCII characters is valid
+/// UTF-8 with a NUL between characters: it must be caught before that.
+fn wide_encoding(bytes: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: [(&[u8], &str); 8] = [
+        (&[0xFF, 0xFE, 0, 0], "UTF-32LE"),
+        (&[0, 0, 0xFE, 0xFF], "UTF-32BE"),
+        (&[b'<', 0, 0, 0], "UTF-32LE"),
+        (&[0, 0, 0, b'<'], "UTF-32BE"),
+        (&[0xFF, 0xFE], "UTF-16LE"),
+        (&[0xFE, 0xFF], "UTF-16BE"),
+        (&[b'<', 0], "UTF-16LE"),
+        (&[0, b'<'], "UTF-16BE"),
+    ];
+    SIGNATURES
+        .iter()
+        .find(|(start, _)| bytes.starts_with(start))
+        .map(|&(_, name)| name)
 }
 
 /// Reads and parses a KSR or SKR file in the ICANN format.
