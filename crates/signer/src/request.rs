@@ -88,16 +88,13 @@ pub fn generate_ksr(
         let mut signatures = Vec::new();
         for zsk in &published {
             let dnskey = zsk.key.dnskey();
-            let header = RrsigHeader {
-                type_covered: DNSKEY_RTYPE,
-                algorithm: dnskey.algorithm(),
-                labels: (zone.label_count() - 1) as u8,
-                original_ttl: ttl,
-                expiration: expiration.as_second() as u32,
-                inception: inception.as_second() as u32,
-                key_tag: dnskey.key_tag(),
-                signer_name: zone.clone(),
-            };
+            let header = RrsigHeader::for_dnskeys(
+                &zone,
+                dnskey,
+                ttl,
+                inception.as_second() as u32,
+                expiration.as_second() as u32,
+            );
             let data = header
                 .signed_data_dnskeys(&zone, keys.iter().map(|k| &k.dnskey))
                 .map_err(|err| SignError::Config {

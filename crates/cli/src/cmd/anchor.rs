@@ -9,9 +9,8 @@ use ceremony_signer::SignerConfig;
 use serde_json::json;
 
 use super::sign::sign_failure;
-use super::{emit, emit_json};
+use super::{emit, emit_json, write_output};
 use crate::args::{AnchorCommand, Global};
-use crate::fsutil::write_atomic;
 use crate::{render, Env, Failure, EXIT_CHECKS_FAILED};
 
 pub fn run(command: AnchorCommand, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
@@ -72,15 +71,8 @@ fn write(
         .iter()
         .map(|d| format!("{}\n", d.ds.to_zonefile(&zone, config.ksk_policy.ttl)))
         .collect();
-    let text = anchor.to_xml();
-    write_atomic(output, text.as_bytes())?;
-    let name = output.display().to_string();
-    let fingerprint = Fingerprint::of(text.as_bytes());
-    let facts = render::FileFacts {
-        name: &name,
-        size: text.len(),
-        fingerprint: &fingerprint,
-    };
+    let written = write_output(output, &anchor.to_xml())?;
+    let facts = written.facts();
     if global.json {
         emit_json(
             env,

@@ -1,6 +1,5 @@
 //! `ceremony key …`: the KSK inventory in the keystore and the HSM tokens.
 
-use std::io::BufRead as _;
 use std::path::Path;
 
 use ceremony_dnssec::{algorithm_name, parse_name, DigestAlgorithm, Dnskey, Ds};
@@ -10,7 +9,7 @@ use ceremony_signer::SignerConfig;
 use serde_json::json;
 
 use super::sign::{sign_failure, TerminalPrompt};
-use super::{emit, emit_json};
+use super::{confirm, emit, emit_json};
 use crate::args::{Global, KeyCommand};
 use crate::{Env, Failure};
 
@@ -148,19 +147,11 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
         KeyCommand::Delete { label, config, yes } => {
             let (config, dir) = load(&config)?;
             if !yes {
-                emit(
+                confirm(
                     env,
-                    &format!("Delete key {label:?} for ever? Type Yes to delete: "),
+                    &format!("Delete key {label:?} for ever?"),
+                    "not deleted",
                 )?;
-                let mut answer = String::new();
-                std::io::BufReader::new(env.stdin())
-                    .read_line(&mut answer)
-                    .map_err(|err| {
-                        Failure::environment(format!("cannot read the answer: {err}"))
-                    })?;
-                if answer.trim_end_matches(['\r', '\n']) != "Yes" {
-                    return Err(Failure::input("not deleted: the answer was not Yes"));
-                }
             }
             let place = backends::delete(&config, &dir, &label).map_err(sign_failure)?;
             emit(env, &format!("Deleted {label:?} from {place}.\n"))?;

@@ -130,6 +130,47 @@ fn expect_skr(input: Input) -> Result<(Input, ceremony_formats::Skr), Failure> {
     }
 }
 
+/// An output file as written: its name, size and hash, for the report.
+struct Written {
+    name: String,
+    size: usize,
+    fingerprint: Fingerprint,
+}
+
+impl Written {
+    fn facts(&self) -> FileFacts<'_> {
+        FileFacts {
+            name: &self.name,
+            size: self.size,
+            fingerprint: &self.fingerprint,
+        }
+    }
+}
+
+/// Writes an output file atomically and returns what the room reads aloud about it.
+fn write_output(path: &Path, text: &str) -> Result<Written, Failure> {
+    crate::fsutil::write_atomic(path, text.as_bytes())?;
+    Ok(Written {
+        name: path.display().to_string(),
+        size: text.len(),
+        fingerprint: Fingerprint::of(text.as_bytes()),
+    })
+}
+
+/// Asks `question` and succeeds only if the answer is exactly `Yes`.
+fn confirm(env: &mut dyn Env, question: &str, refused: &str) -> Result<(), Failure> {
+    emit(env, &format!("{question} Type Yes to go on: "))?;
+    let mut answer = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(env.stdin()), &mut answer)
+        .map_err(|err| Failure::environment(format!("cannot read the answer: {err}")))?;
+    if answer.trim_end_matches(['\r', '\n']) == "Yes" {
+        Ok(())
+    } else {
+        Err(Failure::input(format!("{refused}: the answer was not Yes"))
+            .hint("type exactly Yes, or pass --yes"))
+    }
+}
+
 /// Writes text to stdout, mapping a closed pipe to an environment failure.
 fn emit(env: &mut dyn Env, text: &str) -> Result<(), Failure> {
     env.stdout()

@@ -4,20 +4,18 @@
 //! word `Yes`, signs, re-verifies, writes the SKR atomically, and shows the
 //! SKR's hash words for the room to compare.
 
-use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 
-use ceremony_formats::{icann, Document, Fingerprint};
+use ceremony_formats::{icann, Document};
 use ceremony_keys::pkcs11::Pin;
 use ceremony_keys::KeyError;
 use ceremony_signer::backends::{load_keys, Prompt};
 use ceremony_signer::{check, sign_ksr, SignError, SignRequest, SignerConfig};
 use serde_json::json;
 
-use super::{emit, emit_json, expect_ksr, expect_skr, now, read_document};
+use super::{confirm, emit, emit_json, expect_ksr, expect_skr, now, read_document, write_output};
 use crate::args::{Format, Global};
-use crate::fsutil::write_atomic;
-use crate::render::{self, FileFacts};
+use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
 pub struct SignArgs {
@@ -126,15 +124,7 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
         emit(env, &render::report(&report, &context))?;
     }
     if !args.yes {
-        emit(env, "\nSign every bundle of this KSR? Type Yes to sign: ")?;
-        let mut answer = String::new();
-        std::io::BufReader::new(env.stdin())
-            .read_line(&mut answer)
-            .map_err(|err| Failure::environment(format!("cannot read the answer: {err}")))?;
-        if answer.trim_end_matches(['\r', '\n']) != "Yes" {
-            return Err(Failure::input("not signed: the answer was not Yes")
-                .hint("type exactly Yes, or pass --yes"));
-        }
+        confirm(env, "\nSign every bundle of this KSR?", "not signed")?;
     }
     let signed = match sign_ksr(&request) {
         Ok(signed) => signed,
@@ -156,15 +146,8 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
         }
         Err(err) => return Err(sign_failure(err)),
     };
-    let text = icann::write_skr(&signed.skr);
-    write_atomic(&args.output, text.as_bytes())?;
-    let fingerprint = Fingerprint::of(text.as_bytes());
-    let name = args.output.display().to_string();
-    let facts = FileFacts {
-        name: &name,
-        size: text.len(),
-        fingerprint: &fingerprint,
-    };
+    let written = write_output(&args.output, &icann::write_skr(&signed.skr))?;
+    let facts = written.facts();
     if global.json {
         emit_json(
             env,
