@@ -109,29 +109,7 @@ pub fn root(leaves: &[Hash]) -> Hash {
 /// # Errors
 /// [`ProofError::IndexOutOfRange`] when `index >= leaves.len()`.
 pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, ProofError> {
-    let size = leaves.len() as u64;
-    let m = usize::try_from(index)
-        .ok()
-        .filter(|&m| m < leaves.len())
-        .ok_or(ProofError::IndexOutOfRange { index, size })?;
-    let mut proof = Vec::new();
-    path(m, leaves, &mut proof);
-    Ok(proof)
-}
-
-fn path(m: usize, leaves: &[Hash], out: &mut Vec<Hash>) {
-    let n = leaves.len();
-    if n <= 1 {
-        return;
-    }
-    let k = split(n);
-    if m < k {
-        path(m, &leaves[..k], out);
-        out.push(root(&leaves[k..]));
-    } else {
-        path(m - k, &leaves[k..], out);
-        out.push(root(&leaves[..k]));
-    }
+    inclusion_with(leaves.len(), index, &|lo, hi| root(&leaves[lo..hi]))
 }
 
 /// SUBPROOF(m, D[n], true): the consistency proof from the tree of the first
@@ -144,33 +122,78 @@ fn path(m: usize, leaves: &[Hash], out: &mut Vec<Hash>) {
 /// # Errors
 /// [`ProofError::OldSizeTooLarge`] when `old_size > leaves.len()`.
 pub fn consistency_proof(leaves: &[Hash], old_size: u64) -> Result<Vec<Hash>, ProofError> {
-    let new = leaves.len() as u64;
-    let m = usize::try_from(old_size)
+    consistency_with(leaves.len(), old_size, &|lo, hi| root(&leaves[lo..hi]))
+}
+
+/// The MTH of the leaves `[lo, hi)`, however it is computed.
+type Mth<'a> = &'a dyn Fn(usize, usize) -> Hash;
+
+fn inclusion_with(n: usize, index: u64, mth: Mth<'_>) -> Result<Vec<Hash>, ProofError> {
+    let m = usize::try_from(index)
         .ok()
-        .filter(|&m| m <= leaves.len())
-        .ok_or(ProofError::OldSizeTooLarge { old: old_size, new })?;
+        .filter(|&m| m < n)
+        .ok_or(ProofError::IndexOutOfRange {
+            index,
+            size: n as u64,
+        })?;
     let mut proof = Vec::new();
-    if m > 0 && m < leaves.len() {
-        subproof(m, leaves, true, &mut proof);
+    path(m, 0, n, mth, &mut proof);
+    Ok(proof)
+}
+
+fn consistency_with(n: usize, old_size: u64, mth: Mth<'_>) -> Result<Vec<Hash>, ProofError> {
+    let m =
+        usize::try_from(old_size)
+            .ok()
+            .filter(|&m| m <= n)
+            .ok_or(ProofError::OldSizeTooLarge {
+                old: old_size,
+                new: n as u64,
+            })?;
+    let mut proof = Vec::new();
+    if m > 0 && m < n {
+        subproof(m, 0, n, true, mth, &mut proof);
     }
     Ok(proof)
 }
 
-fn subproof(m: usize, leaves: &[Hash], complete: bool, out: &mut Vec<Hash>) {
-    let n = leaves.len();
+/// PATH(m, D[lo:hi]), appended to `out` leaf-side first.
+fn path(m: usize, lo: usize, hi: usize, mth: Mth<'_>, out: &mut Vec<Hash>) {
+    let n = hi - lo;
+    if n <= 1 {
+        return;
+    }
+    let k = split(n);
+    if m < k {
+        // PATH(m, D[0:k]) : MTH(D[k:n])
+        path(m, lo, lo + k, mth, out);
+        out.push(mth(lo + k, hi));
+    } else {
+        // PATH(m - k, D[k:n]) : MTH(D[0:k])
+        path(m - k, lo + k, hi, mth, out);
+        out.push(mth(lo, lo + k));
+    }
+}
+
+/// SUBPROOF(m, D[lo:hi], complete), appended to `out`.
+fn subproof(m: usize, lo: usize, hi: usize, complete: bool, mth: Mth<'_>, out: &mut Vec<Hash>) {
+    let n = hi - lo;
     if m == n {
+        // SUBPROOF(m, D[m], true) = {}; SUBPROOF(m, D[m], false) = {MTH(D[m])}
         if !complete {
-            out.push(root(leaves));
+            out.push(mth(lo, hi));
         }
         return;
     }
     let k = split(n);
     if m <= k {
-        subproof(m, &leaves[..k], complete, out);
-        out.push(root(&leaves[k..]));
+        // SUBPROOF(m, D[0:k], b) : MTH(D[k:n])
+        subproof(m, lo, lo + k, complete, mth, out);
+        out.push(mth(lo + k, hi));
     } else {
-        subproof(m - k, &leaves[k..], false, out);
-        out.push(root(&leaves[..k]));
+        // SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])
+        subproof(m - k, lo + k, hi, false, mth, out);
+        out.push(mth(lo, lo + k));
     }
 }
 
@@ -353,5 +376,124 @@ impl CompactTree {
         // RFC 6962 splits at the largest power of two, so the tree is the
         // perfect subtrees folded from the right.
         nodes.fold(last, |right, left| node_hash(left, &right))
+    }
+}
+
+/// A Merkle tree that keeps every perfect subtree's root, level by level:
+/// about `2n` hashes of memory, amortized one node hash per append, and the
+/// root at any size or any proof in `O(log² n)` hashes.
+///
+/// RFC 6962's recursion only ever asks for the MTH of ranges `[lo, hi)`
+/// whose left halves are perfect, aligned subtrees, so every hash it needs
+/// is either stored here or a short fold of stored ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tree {
+    /// `levels[0]` holds the leaf hashes; `levels[h][i]` the root of leaves
+    /// `[i·2^h, (i+1)·2^h)`, once all of them are present.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Tree {
+    /// The empty tree.
+    pub fn new() -> Tree {
+        Tree::default()
+    }
+
+    /// The tree of these leaf hashes.
+    pub fn from_leaves(leaves: &[Hash]) -> Tree {
+        let mut tree = Tree::new();
+        for leaf in leaves {
+            tree.push(*leaf);
+        }
+        tree
+    }
+
+    /// The number of leaves.
+    pub fn size(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.len() as u64)
+    }
+
+    /// The leaf hashes.
+    pub fn leaves(&self) -> &[Hash] {
+        self.levels.first().map_or(&[], |l| l.as_slice())
+    }
+
+    /// Appends one leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let mut hash = leaf;
+        let mut h = 0;
+        loop {
+            if self.levels.len() == h {
+                self.levels.push(Vec::new());
+            }
+            let level = &mut self.levels[h];
+            level.push(hash);
+            if level.len() % 2 == 1 {
+                return;
+            }
+            hash = node_hash(&level[level.len() - 2], &level[level.len() - 1]);
+            h += 1;
+        }
+    }
+
+    /// MTH of the leaves `[lo, hi)`, which must be inside the tree.
+    fn mth(&self, lo: usize, hi: usize) -> Hash {
+        let n = hi - lo;
+        if n == 0 {
+            return empty_root();
+        }
+        if n.is_power_of_two() && lo % n == 0 {
+            let h = n.trailing_zeros() as usize;
+            if let Some(hash) = self.levels.get(h).and_then(|l| l.get(lo >> h)) {
+                return *hash;
+            }
+        }
+        let k = split(n);
+        node_hash(&self.mth(lo, lo + k), &self.mth(lo + k, hi))
+    }
+
+    /// MTH of all the leaves.
+    pub fn root(&self) -> Hash {
+        self.mth(0, self.leaves().len())
+    }
+
+    /// MTH of the first `size` leaves.
+    ///
+    /// # Errors
+    /// [`ProofError::OldSizeTooLarge`] when `size` is past the end.
+    pub fn root_at(&self, size: u64) -> Result<Hash, ProofError> {
+        let n = self.fit(size)?;
+        Ok(self.mth(0, n))
+    }
+
+    fn fit(&self, size: u64) -> Result<usize, ProofError> {
+        usize::try_from(size)
+            .ok()
+            .filter(|&n| n <= self.leaves().len())
+            .ok_or(ProofError::OldSizeTooLarge {
+                old: size,
+                new: self.size(),
+            })
+    }
+
+    /// PATH(index, D[size]): the inclusion proof of a leaf in the tree of
+    /// the first `size` leaves.
+    ///
+    /// # Errors
+    /// [`ProofError::OldSizeTooLarge`] when `size` is past the end;
+    /// [`ProofError::IndexOutOfRange`] when `index >= size`.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
+        let n = self.fit(size)?;
+        inclusion_with(n, index, &|lo, hi| self.mth(lo, hi))
+    }
+
+    /// SUBPROOF(old, D[new], true): the consistency proof between the trees
+    /// of the first `old` and `new` leaves.
+    ///
+    /// # Errors
+    /// [`ProofError::OldSizeTooLarge`] unless `old <= new <= size`.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofError> {
+        let n = self.fit(new)?;
+        consistency_with(n, old, &|lo, hi| self.mth(lo, hi))
     }
 }

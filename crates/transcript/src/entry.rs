@@ -1,0 +1,420 @@
+//! What the transcript records: entries, each a typed event.
+//!
+//! An entry's bytes, the Merkle leaf, are its canonical JSON: `serde_json`'s
+//! compact form of [`Entry`], fields in declaration order, no whitespace,
+//! timestamps in RFC 3339 UTC, hashes in lowercase hex, binary in base64.
+//! Decoding is strict: bytes that do not re-encode to themselves (another
+//! field order, spacing, escapes, unknown fields, a `+02:00` offset) are
+//! refused, so one event has exactly one encoding.
+//!
+//! ```text
+//! {"seq":3,"time":"2026-10-01T14:05:12Z","by":"ca","event":{"type":"file_read","name":"ksr-root-2026-q4-0.xml","size":60391,"sha256":"853ff937…","pgp_words":"music customer …"}}
+//! ```
+//!
+//! [`Event`] is `#[non_exhaustive]`: new kinds of events can be added
+//! without breaking code that matches on it.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::note::VerifierKey;
+
+/// One transcript entry: its position, when and by whom it was recorded, and
+/// what happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// The entry's index in the log, from 0.
+    pub seq: u64,
+    /// When it was recorded (RFC 3339, UTC).
+    #[serde(serialize_with = "ser_time", deserialize_with = "de_time")]
+    pub time: Timestamp,
+    /// Who recorded it: the participant or component that appended it.
+    pub by: String,
+    /// What happened.
+    pub event: Event,
+}
+
+impl Entry {
+    /// The canonical encoding: the bytes that are hashed into the log.
+    pub fn encode(&self) -> Vec<u8> {
+        // Serializing plain structs, strings and integers to a Vec cannot
+        // fail; an empty encoding would be refused by decode in any case.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Decodes an entry, refusing any encoding other than the canonical one.
+    ///
+    /// # Errors
+    /// A description of the first problem found.
+    pub fn decode(bytes: &[u8]) -> Result<Entry, String> {
+        let entry: Entry =
+            serde_json::from_slice(bytes).map_err(|e| format!("not a transcript entry: {e}"))?;
+        if entry.encode() != bytes {
+            return Err(
+                "not in canonical form (compact JSON, fields in order, no unknown fields)"
+                    .to_owned(),
+            );
+        }
+        Ok(entry)
+    }
+}
+
+fn ser_time<S: Serializer>(time: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(time)
+}
+
+fn de_time<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+/// A SHA-256 digest, written as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// The SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Digest {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+        Digest(out)
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({self})")
+    }
+}
+
+impl std::str::FromStr for Digest {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Digest, String> {
+        if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(format!("{s:?} is not a SHA-256 in 64 lowercase hex digits"));
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|e| e.to_string())?;
+        Ok(Digest(out))
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for VerifierKey {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for VerifierKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<VerifierKey, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+mod base64_bytes {
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&BASE64.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        BASE64
+            .decode(s.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// What happened. The JSON form is an object with a `type` field naming the
+/// variant in snake case, then the variant's fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Event {
+    /// The first entry of every transcript.
+    CeremonyOpened(CeremonyOpened),
+    /// A participant is present, with the key that identifies them.
+    ParticipantPresent(ParticipantPresent),
+    /// An act of the script begins.
+    ActStarted(ActStarted),
+    /// An input file was read, and its hash shown.
+    FileRead(FileRead),
+    /// Policy checks ran.
+    CheckReport(CheckReport),
+    /// A TCR approved the exact signed data of some bundles.
+    Approval(Approval),
+    /// A key-share holder's partial signature arrived.
+    PartialSignatureReceived(PartialSignatureReceived),
+    /// A signature was produced.
+    SignatureProduced(SignatureProduced),
+    /// An output file was written.
+    FileWritten(FileWritten),
+    /// A key share was transferred to another holder.
+    ShareTransferred(ShareTransferred),
+    /// The last entry of a finished transcript.
+    CeremonyClosed(CeremonyClosed),
+}
+
+/// The ceremony opens: the log's identity and what it will use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CeremonyOpened {
+    /// The log's origin, e.g. `ceremony.example/KC-2026-Q4`.
+    pub origin: String,
+    /// The script followed (its name or identifier).
+    pub script: String,
+    /// The key that signs this transcript's checkpoints.
+    pub log_key: VerifierKey,
+    /// The keys the ceremony declares it will use.
+    pub keys: Vec<DeclaredKey>,
+}
+
+/// A key declared when the ceremony opens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeclaredKey {
+    /// What the key is for: `ksk`, `witness`, `tcr-identity` …
+    pub role: String,
+    /// Its name: a key label, a DNSKEY key tag, a witness name.
+    pub name: String,
+    /// The key itself in its usual text form (DNSKEY RDATA, a verifier key,
+    /// an age recipient).
+    pub key: String,
+}
+
+/// A participant is present.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantPresent {
+    /// Their name.
+    pub name: String,
+    /// Their role: `ca`, `iw`, `tcr`, `sa`, `witness` …
+    pub role: String,
+    /// The public key that identifies them.
+    pub identity_key: String,
+}
+
+/// An act of the script begins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActStarted {
+    /// The act's number or label in the script.
+    pub act: String,
+    /// Its title.
+    pub title: String,
+}
+
+/// An input file was read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRead {
+    /// The file's name as shown to participants.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its SHA-256.
+    pub sha256: Digest,
+    /// The SHA-256 as PGP words, as read aloud.
+    pub pgp_words: String,
+}
+
+/// How one check came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// The check ran and passed.
+    Passed,
+    /// The check ran and failed.
+    Failed,
+    /// The configuration switched the check off.
+    Skipped,
+    /// The check cannot run on this input.
+    NotApplicable,
+}
+
+/// One check's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckOutcome {
+    /// The check's stable ID, e.g. `KSR-BUNDLE-POP`.
+    pub id: String,
+    /// How it came out.
+    pub status: CheckStatus,
+}
+
+/// Policy checks ran.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// Each check and its outcome.
+    pub checks: Vec<CheckOutcome>,
+}
+
+/// The hash of one bundle's RRSIG signed data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleHash {
+    /// The bundle's id.
+    pub bundle: String,
+    /// SHA-256 of its exact RRSIG signed data (RFC 4034 §3.1.8.1).
+    pub signed_data: Digest,
+}
+
+/// A TCR approved the exact signed data of some bundles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The TCR's name.
+    pub tcr: String,
+    /// What they approved.
+    pub bundles: Vec<BundleHash>,
+    /// Their signature over [`Approval::signed_message`], by their identity key.
+    #[serde(with = "base64_bytes")]
+    pub signature: Vec<u8>,
+}
+
+impl Approval {
+    /// The message the TCR's identity key signs: a domain-separated text
+    /// naming the transcript, the TCR and every bundle hash.
+    ///
+    /// ```text
+    /// ceremony-approval/v1
+    /// origin ceremony.example/KC-2026-Q4
+    /// tcr alice
+    /// bundle 1 <hex sha256 of signed data>
+    /// ```
+    pub fn signed_message(&self, origin: &str) -> String {
+        let mut msg = format!("ceremony-approval/v1\norigin {origin}\ntcr {}\n", self.tcr);
+        for b in &self.bundles {
+            msg.push_str(&format!("bundle {} {}\n", b.bundle, b.signed_data));
+        }
+        msg
+    }
+}
+
+/// A partial signature arrived from a key-share holder.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartialSignatureReceived {
+    /// The share holder.
+    pub holder: String,
+    /// The bundle it signs.
+    pub bundle: String,
+    /// SHA-256 of the partial signature (the share) received.
+    pub share: Digest,
+}
+
+/// A signature was produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureProduced {
+    /// The bundle signed.
+    pub bundle: String,
+    /// The key tag of the signing KSK.
+    pub key_tag: u16,
+}
+
+/// An output file was written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileWritten {
+    /// The file's name, relative to the ceremony directory.
+    pub name: String,
+    /// Its SHA-256.
+    pub sha256: Digest,
+}
+
+/// A key share was transferred.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareTransferred {
+    /// Whose share.
+    pub holder: String,
+    /// To whom, or to which key.
+    pub to: String,
+}
+
+/// The ceremony is closed: nothing may follow.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CeremonyClosed {}
+
+impl fmt::Display for Event {
+    /// One line for a person to read.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::CeremonyOpened(e) => {
+                write!(
+                    f,
+                    "ceremony opened: {} (script {}), log key {}",
+                    e.origin, e.script, e.log_key
+                )?;
+                for k in &e.keys {
+                    write!(f, "; {} {} {}", k.role, k.name, k.key)?;
+                }
+                Ok(())
+            }
+            Event::ParticipantPresent(e) => {
+                write!(
+                    f,
+                    "present: {} as {}, key {}",
+                    e.name, e.role, e.identity_key
+                )
+            }
+            Event::ActStarted(e) => write!(f, "act {}: {}", e.act, e.title),
+            Event::FileRead(e) => write!(
+                f,
+                "read {} ({} bytes) sha256 {} \"{}\"",
+                e.name, e.size, e.sha256, e.pgp_words
+            ),
+            Event::CheckReport(e) => {
+                let count = |s| e.checks.iter().filter(|c| c.status == s).count();
+                write!(
+                    f,
+                    "checks: {} passed, {} failed, {} skipped, {} not applicable",
+                    count(CheckStatus::Passed),
+                    count(CheckStatus::Failed),
+                    count(CheckStatus::Skipped),
+                    count(CheckStatus::NotApplicable)
+                )?;
+                for c in e.checks.iter().filter(|c| c.status == CheckStatus::Failed) {
+                    write!(f, "; FAILED {}", c.id)?;
+                }
+                Ok(())
+            }
+            Event::Approval(e) => {
+                let bundles: Vec<&str> = e.bundles.iter().map(|b| b.bundle.as_str()).collect();
+                write!(f, "approval by {} of bundles {}", e.tcr, bundles.join(", "))
+            }
+            Event::PartialSignatureReceived(e) => write!(
+                f,
+                "partial signature from {} for bundle {} (sha256 {})",
+                e.holder, e.bundle, e.share
+            ),
+            Event::SignatureProduced(e) => {
+                write!(
+                    f,
+                    "signature for bundle {} by key tag {}",
+                    e.bundle, e.key_tag
+                )
+            }
+            Event::FileWritten(e) => write!(f, "wrote {} sha256 {}", e.name, e.sha256),
+            Event::ShareTransferred(e) => {
+                write!(f, "share of {} transferred to {}", e.holder, e.to)
+            }
+            Event::CeremonyClosed(_) => f.write_str("ceremony closed"),
+        }
+    }
+}
