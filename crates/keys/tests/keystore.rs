@@ -790,35 +790,3 @@ fn no_secret_reaches_the_disk() {
         }
     }
 }
-
-/// Measures age's calibrated scrypt work factor: run with
-/// `cargo test --release -p ceremony-keys --test keystore -- --ignored --nocapture`.
-#[test]
-#[ignore = "takes seconds: measures age's default scrypt work factor"]
-fn default_work_factor_timing() {
-    let tmp = TempDir::new().expect("temp dir");
-    let store = Keystore::open(tmp.path().join("keys")).expect("keystore");
-    let started = std::time::Instant::now();
-    store
-        .generate("K", SecurityAlgorithm::ED25519, 256, &pass())
-        .expect("generates");
-    let stored = started.elapsed();
-    let started = std::time::Instant::now();
-    store.load("K", &pass()).expect("loads");
-    let loaded = started.elapsed();
-    let armored = std::fs::read_to_string(store.dir().join("K.key.age")).expect("key file");
-    let body: String = armored
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect();
-    let binary = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .expect("armor");
-    let stanza = String::from_utf8_lossy(&binary)
-        .lines()
-        .find(|l| l.starts_with("-> scrypt"))
-        .map(str::to_owned)
-        .unwrap_or_default();
-    eprintln!("default work factor: store (encrypt + check) {stored:?}, load {loaded:?}");
-    eprintln!("stanza: {stanza}");
-}
