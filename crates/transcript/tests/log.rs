@@ -200,7 +200,7 @@ fn proofs_round_trip_through_text() {
         // The log and the verified timeline give the same proof.
         assert_eq!(log.prove_inclusion(index).expect("log proof"), proof);
         let text = proof.to_string();
-        assert!(text.starts_with(&format!("c2sp.org/tlog-proof@v1\nextra ")));
+        assert!(text.starts_with("c2sp.org/tlog-proof@v1\nextra "));
         assert!(text.contains(&format!("\nindex {index}\n")));
         let parsed = TlogProof::parse(text.as_bytes()).expect("parse");
         assert_eq!(parsed, proof);
