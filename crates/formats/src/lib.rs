@@ -6,6 +6,9 @@
 //!
 //! * [`icann`]: the root zone's XML format (`ksr.rnc`), read strictly and
 //!   written as the root's recent SKRs are;
+//! * [`knot`] and [`bind`]: the text KSRs and SKRs of Knot DNS's `keymgr`
+//!   and BIND 9's `dnssec-ksr`, read strictly and written byte for byte as
+//!   those programs write them; [`detect`] tells the three formats apart;
 //! * [`anchor`]: RFC 9718 `root-anchors.xml` trust anchors;
 //! * [`Fingerprint`]: a file's SHA-256 as hex and PGP words, for reading aloud.
 //!
@@ -18,10 +21,14 @@
 #![deny(missing_docs)]
 
 pub mod anchor;
+pub mod bind;
+mod detect;
 mod duration;
 mod error;
 mod fingerprint;
 pub mod icann;
+pub mod knot;
+mod knot_bind;
 pub mod model;
 mod time;
 mod xml;
@@ -29,10 +36,14 @@ mod xml;
 use std::io::Read;
 use std::path::Path;
 
+pub use detect::{detect, Format};
 pub use duration::Duration;
 pub use error::Error;
 pub use fingerprint::Fingerprint;
-pub use model::{Bundle, Document, Header, Key, Ksr, Signature, SignaturePolicy, Skr};
+pub use model::{
+    Bundle, Document, ExtraRecords, Header, Key, Ksr, ProofOfPossession, Signature,
+    SignaturePolicy, Skr, TextDocument, TextKsr, TextSkr,
+};
 pub use time::{format_datetime, parse_datetime};
 
 /// The largest KSR, SKR or anchor file read: far above a year of bundles, far below harm.
@@ -145,4 +156,23 @@ fn wide_encoding(bytes: &[u8]) -> Option<&'static str> {
 pub fn read_document_file(path: &Path) -> Result<Document, Error> {
     let text = read_text_file(path)?;
     icann::parse(&text, &path.display().to_string())
+}
+
+/// Reads a KSR or SKR file in whichever format its content shows ([`detect`]).
+///
+/// # Errors
+/// Any [`Error`], naming the file; [`Error::Invalid`] at line 1 when the
+/// content is none of the formats.
+pub fn read_any_document_file(path: &Path) -> Result<(Format, Document), Error> {
+    let text = read_text_file(path)?;
+    let file = path.display().to_string();
+    let format = detect(&text).ok_or_else(|| Error::Invalid {
+        file: file.clone(),
+        line: 1,
+        column: 1,
+        message: "neither ICANN XML nor a Knot DNS or BIND 9 KSR/SKR \
+                  (which start with \";; KeySigningRequest 1.0\" or \";; SignedKeyResponse 1.0\")"
+            .to_owned(),
+    })?;
+    Ok((format, format.parse(&text, &file)?))
 }

@@ -3,7 +3,7 @@
 //! Every codec maps its format onto these types, so the policy checks and
 //! the signer never see where a document came from.
 
-use ceremony_dnssec::{Dnskey, KeyTag, SecurityAlgorithm};
+use ceremony_dnssec::{Dnskey, Ds, KeyTag, SecurityAlgorithm};
 use jiff::Timestamp;
 
 use crate::Duration;
@@ -30,6 +30,26 @@ pub struct Ksr {
     pub zsk_policy: SignaturePolicy,
     /// The bundles, in document order.
     pub bundles: Vec<Bundle>,
+    /// Whether the request's format carries proof of possession, which decides
+    /// whether KSR-BUNDLE-POP applies.
+    pub proof_of_possession: ProofOfPossession,
+}
+
+/// Whether a request's format carries proof of possession (KSR-BUNDLE-POP).
+///
+/// The ICANN format signs every bundle's DNSKEY RRset with each of its ZSKs;
+/// the Knot DNS and BIND 9 text formats have no place for such signatures.
+/// A request from those formats is marked [`ProofOfPossession::NotInFormat`]
+/// by its reader, and the check reports itself not applicable rather than
+/// passed. Only a codec sets this: a request that should carry the proof
+/// and lacks it fails the check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProofOfPossession {
+    /// Every key must prove possession by a self-signature in its bundle (ICANN).
+    #[default]
+    Required,
+    /// The format has no proof of possession (Knot DNS, BIND 9 `dnssec-ksr`).
+    NotInFormat,
 }
 
 /// A Signed Key Response: each bundle's DNSKEY RRset with the KSK signatures.
@@ -191,4 +211,92 @@ pub enum AlgorithmParams {
         /// Key size in bits.
         size: u32,
     },
+}
+
+/// A Knot DNS or BIND 9 request: the format-neutral [`Ksr`] and what only these formats carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextKsr {
+    /// The request. Its `timestamp` is the closing line's "generated at" time.
+    pub ksr: Ksr,
+    /// The program the closing line names, e.g. `Knot DNS 3.2.6`.
+    pub generator: String,
+}
+
+/// A Knot DNS or BIND 9 response: the format-neutral [`Skr`] and what only these formats carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextSkr {
+    /// The response. Its `timestamp` is the closing line's "generated at" time.
+    pub skr: Skr,
+    /// The program the closing line names, e.g. `9.20.23-1~deb13u1~bpo12+1-Debian`.
+    pub generator: String,
+    /// Per bundle of `skr`, in the same order: the records signed besides the
+    /// DNSKEY RRset. Empty, or as long as `skr.bundles`.
+    pub extra: Vec<ExtraRecords>,
+}
+
+impl TextSkr {
+    /// The extra records of bundle `index`, empty when there are none.
+    pub fn extra(&self, index: usize) -> &ExtraRecords {
+        static NONE: ExtraRecords = ExtraRecords {
+            cdnskeys: Vec::new(),
+            cds: Vec::new(),
+            signatures: Vec::new(),
+            starts_request_bundle: false,
+        };
+        self.extra.get(index).unwrap_or(&NONE)
+    }
+}
+
+/// Either kind of text document, for readers that accept both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TextDocument {
+    /// A request.
+    Ksr(TextKsr),
+    /// A response.
+    Skr(TextSkr),
+}
+
+impl TextDocument {
+    /// The format-neutral document, without what only the text formats carry.
+    pub fn into_document(self) -> Document {
+        match self {
+            TextDocument::Ksr(text) => Document::Ksr(text.ksr),
+            TextDocument::Skr(text) => Document::Skr(text.skr),
+        }
+    }
+}
+
+/// What a response bundle signs besides its DNSKEY RRset: the CDNSKEY and CDS
+/// RRsets that tell the parent which KSK to trust (RFC 7344, RFC 8078).
+///
+/// Knot DNS publishes them when `cds-cdnskey-publish` says so; BIND 9 always
+/// does for its KSKs. The ICANN format has no place for them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExtraRecords {
+    /// The CDNSKEY RRset, each record read as a DNSKEY.
+    pub cdnskeys: Vec<Key>,
+    /// The CDS RRset.
+    pub cds: Vec<Cds>,
+    /// The RRSIGs over the CDNSKEY and CDS RRsets, in document order.
+    pub signatures: Vec<Signature>,
+    /// Whether this response bundle begins the answer to a request bundle:
+    /// BIND writes a blank line before each such bundle but the first. Knot
+    /// does not say, and its reader leaves this false.
+    pub starts_request_bundle: bool,
+}
+
+impl ExtraRecords {
+    /// Whether the bundle signs nothing but its DNSKEY RRset.
+    pub fn is_empty(&self) -> bool {
+        self.cdnskeys.is_empty() && self.cds.is_empty() && self.signatures.is_empty()
+    }
+}
+
+/// A CDS record: a DS the child publishes for its parent (RFC 7344 §3.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cds {
+    /// The record TTL.
+    pub ttl: u32,
+    /// The record data, which is a DS record's.
+    pub ds: Ds,
 }

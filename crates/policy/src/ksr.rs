@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use ceremony_dnssec::{algorithm_name, Dnskey, KeyParams, KeyTag, SecurityAlgorithm};
-use ceremony_formats::model::{AlgorithmParams, AlgorithmPolicy};
+use ceremony_formats::model::{AlgorithmParams, AlgorithmPolicy, ProofOfPossession};
 use ceremony_formats::{Bundle, Duration, Key, Ksr, Skr};
 use jiff::Timestamp;
 
@@ -246,6 +246,18 @@ fn zsk_policy_match(
 }
 
 fn check_bundle_pop(ksr: &Ksr, policy: &RequestPolicy, report: &mut Report) {
+    // Knot DNS and BIND 9 requests have no self-signatures to check: not
+    // applicable, never passed. Only their readers set this marker.
+    if ksr.proof_of_possession == ProofOfPossession::NotInFormat {
+        report.push(
+            CheckId::KsrBundlePop,
+            Outcome::NotApplicable(
+                "the KSR's format (Knot DNS or BIND 9 text) carries no proof of possession"
+                    .to_owned(),
+            ),
+        );
+        return;
+    }
     if !policy.validate_signatures {
         report.push(
             CheckId::KsrBundlePop,
@@ -820,4 +832,48 @@ fn by_tag<'k>(keys: impl Iterator<Item = &'k Dnskey>) -> Vec<&'k Dnskey> {
     let mut keys: Vec<&Dnskey> = keys.collect();
     keys.sort_by_key(|k| k.key_tag());
     keys
+}
+
+#[cfg(test)]
+mod pop_tests {
+    use super::*;
+
+    /// A real root KSR with every self-signature removed.
+    fn unsigned_ksr() -> Ksr {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/icann/root/ksr-root-2017-q2-0.xml"
+        );
+        let text = std::fs::read_to_string(path).expect("shared data");
+        let mut ksr = ceremony_formats::icann::parse_ksr(&text, path).expect("parses");
+        for bundle in &mut ksr.bundles {
+            bundle.signatures.clear();
+        }
+        ksr
+    }
+
+    fn pop_outcome(ksr: &Ksr) -> Outcome {
+        let mut report = Report::default();
+        check_bundle_pop(ksr, &RequestPolicy::default(), &mut report);
+        report
+            .outcome(CheckId::KsrBundlePop)
+            .cloned()
+            .expect("reported")
+    }
+
+    /// Knot and BIND KSRs have no proof of possession: the check does not apply, and never passes.
+    #[test]
+    fn pop_is_not_applicable_to_formats_without_it() {
+        let mut ksr = unsigned_ksr();
+        ksr.proof_of_possession = ProofOfPossession::NotInFormat;
+        assert!(matches!(pop_outcome(&ksr), Outcome::NotApplicable(_)));
+    }
+
+    /// Stripping the signatures from an ICANN KSR does not make the check inapplicable.
+    #[test]
+    fn an_icann_ksr_without_signatures_fails_pop() {
+        let ksr = unsigned_ksr();
+        assert_eq!(ksr.proof_of_possession, ProofOfPossession::Required);
+        assert!(matches!(pop_outcome(&ksr), Outcome::Failed(_)));
+    }
 }

@@ -5,7 +5,7 @@
 //! slot, and each ZSK signs the bundle's DNSKEY RRset (KSR-BUNDLE-POP).
 
 use ceremony_dnssec::{parse_name, RrsigHeader, DNSKEY_RTYPE};
-use ceremony_formats::model::{AlgorithmParams, AlgorithmPolicy};
+use ceremony_formats::model::{AlgorithmParams, AlgorithmPolicy, ProofOfPossession};
 use ceremony_formats::{Bundle, Duration, Header, Key, Ksr, Signature, SignaturePolicy};
 use ceremony_keys::KeySigner;
 use jiff::Timestamp;
@@ -163,6 +163,7 @@ pub fn generate_ksr(
             algorithms,
         },
         bundles,
+        proof_of_possession: ProofOfPossession::Required,
     })
 }
 

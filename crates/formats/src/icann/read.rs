@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use roxmltree::Node;
 
 use crate::model::{
-    AlgorithmParams, AlgorithmPolicy, Bundle, Document, Header, Key, Ksr, Signature,
-    SignaturePolicy, Skr,
+    AlgorithmParams, AlgorithmPolicy, Bundle, Document, Header, Key, Ksr, ProofOfPossession,
+    Signature, SignaturePolicy, Skr,
 };
 use crate::xml::{parse_document, Elements, Reader, Result};
 use crate::{time, Error};
@@ -130,6 +130,7 @@ impl<'input> Reader<'_, 'input> {
             timestamp,
             zsk_policy,
             bundles,
+            proof_of_possession: ProofOfPossession::Required,
         })
     }
 
