@@ -395,3 +395,43 @@ fn an_empty_or_headerless_file_is_refused_at_line_one() {
         assert_eq!((line, column), (1, 1), "{message}");
     }
 }
+
+/// What the installed `dnssec-ksr` writes today, with fresh keys, reads and round-trips too.
+///
+/// The programs come from `scripts/interop-setup`, which `scripts/test` runs;
+/// without them this fails and says so, unless `CEREMONY_SKIP_INTEROP` is set.
+#[test]
+fn fresh_files_from_the_installed_dnssec_ksr_round_trip() {
+    let present = std::process::Command::new("sh")
+        .args(["-c", "command -v dnssec-ksr"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !present {
+        if std::env::var_os("CEREMONY_SKIP_INTEROP").is_some() {
+            eprintln!("skipped: dnssec-ksr is not installed and CEREMONY_SKIP_INTEROP is set");
+            return;
+        }
+        panic!("dnssec-ksr is not installed: run scripts/interop-setup (or set CEREMONY_SKIP_INTEROP=1)");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = std::process::Command::new(interop("generate"))
+        .arg(dir.path())
+        .arg("bind")
+        .status()
+        .expect("runs testdata/interop/generate");
+    assert!(status.success(), "testdata/interop/generate bind failed");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir.path().join("bind")).expect("generated") {
+        let path = entry.expect("entry").path();
+        let name = path.display().to_string();
+        let text = read(path);
+        assert_eq!(detect(&text), Some(Format::Bind), "{name}");
+        let written = match bind::parse(&text, &name).unwrap_or_else(|e| panic!("{e}")) {
+            TextDocument::Ksr(ksr) => bind::write_ksr(&ksr),
+            TextDocument::Skr(skr) => bind::write_skr(&skr),
+        };
+        assert!(written == text, "{name} differs after a round trip");
+        count += 1;
+    }
+    assert_eq!(count, 8);
+}

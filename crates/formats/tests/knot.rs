@@ -321,3 +321,56 @@ fn a_ksr_is_not_an_skr() {
     assert_eq!(line, 13);
     assert!(message.contains("one kind of document"), "{message}");
 }
+
+/// Runs `testdata/interop/generate` for one program into a temporary directory.
+///
+/// The programs come from `scripts/interop-setup`, which `scripts/test` runs;
+/// without them this fails and says so, unless `CEREMONY_SKIP_INTEROP` is set.
+fn generate_fresh(program: &str, binary: &str) -> Option<tempfile::TempDir> {
+    let present = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {binary}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !present {
+        if std::env::var_os("CEREMONY_SKIP_INTEROP").is_some() {
+            eprintln!("skipped: {binary} is not installed and CEREMONY_SKIP_INTEROP is set");
+            return None;
+        }
+        panic!(
+            "{binary} is not installed: run scripts/interop-setup (or set CEREMONY_SKIP_INTEROP=1)"
+        );
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = std::process::Command::new(interop("generate"))
+        .arg(dir.path())
+        .arg(program)
+        .status()
+        .expect("runs testdata/interop/generate");
+    assert!(
+        status.success(),
+        "testdata/interop/generate {program} failed"
+    );
+    Some(dir)
+}
+
+/// What the installed `keymgr` writes today, with fresh keys, reads and round-trips too.
+#[test]
+fn fresh_files_from_the_installed_keymgr_round_trip() {
+    let Some(dir) = generate_fresh("knot", "keymgr") else {
+        return;
+    };
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir.path().join("knot")).expect("generated") {
+        let path = entry.expect("entry").path();
+        let name = path.display().to_string();
+        let text = read(path);
+        assert_eq!(detect(&text), Some(Format::Knot), "{name}");
+        let written = match knot::parse(&text, &name).unwrap_or_else(|e| panic!("{e}")) {
+            TextDocument::Ksr(ksr) => knot::write_ksr(&ksr),
+            TextDocument::Skr(skr) => knot::write_skr(&skr),
+        };
+        assert!(written == text, "{name} differs after a round trip");
+        count += 1;
+    }
+    assert_eq!(count, 8);
+}
