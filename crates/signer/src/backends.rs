@@ -137,10 +137,7 @@ pub fn load_keys(
     } else {
         names.to_vec()
     };
-    let keystore = match &config.keystore {
-        Some(store) => Some(Keystore::open(resolve(config_dir, &store.dir))?),
-        None => None,
-    };
+    let keystore = open_keystore(config, config_dir, false)?;
     let mut unlock: Option<Unlock> = None;
     let mut hsms: Vec<(String, Hsm)> = Vec::new();
     let mut loaded = LoadedKeys {
@@ -261,11 +258,15 @@ fn open_keystore(
         None => Ok(None),
         Some(store) => {
             let dir = resolve(config_dir, &store.dir);
-            Ok(Some(if create && !dir.exists() {
+            let mut keystore = if create && !dir.exists() {
                 Keystore::create(dir)?
             } else {
                 Keystore::open(dir)?
-            }))
+            };
+            if let Some(log_n) = store.work_factor {
+                keystore.set_work_factor(log_n)?;
+            }
+            Ok(Some(keystore))
         }
     }
 }
@@ -347,6 +348,10 @@ pub fn generate(
     bits: u32,
     prompt: &dyn Prompt,
 ) -> Result<ceremony_dnssec::Dnskey, SignError> {
+    if *place == Place::Keystore {
+        // Generating is what creates the keystore; the inventory then reads it.
+        open_keystore(config, config_dir, true)?;
+    }
     let entries = inventory(config, config_dir)?;
     if let Some(existing) = entries.iter().find(|e| e.label == label) {
         return Err(SignError::Config {
@@ -435,6 +440,18 @@ pub fn import_pem(
         file: "configuration".to_owned(),
         message: "no keystore section to import into".to_owned(),
     })?;
+    // An imported key cannot be regenerated: a tag clash with any other configured
+    // or stored key (revoked tags included) is refused, as generation avoids it.
+    let entries = inventory(config, config_dir)?;
+    let others: Vec<InventoryEntry> = entries.into_iter().filter(|e| e.label != label).collect();
+    let mut taken: Vec<u16> = config
+        .keys
+        .values()
+        .filter(|k| k.label != label)
+        .filter_map(|k| k.key_tag)
+        .collect();
+    taken.extend(taken_tags(&SignerConfig::default(), &others));
+    let key = ceremony_keys::soft::SoftKey::from_pem(label, pem)?;
     let unlock = keystore_unlock(config, config_dir, prompt)?;
-    Ok(store.import_pem(label, pem, &unlock)?.dnskey)
+    Ok(store.import(&key, &unlock, &taken)?.dnskey)
 }

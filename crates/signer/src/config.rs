@@ -76,6 +76,12 @@ pub struct KeystoreConfig {
     /// File holding the passphrase.
     #[serde(default)]
     pub passphrase_file: Option<PathBuf>,
+    /// The scrypt work factor (log2 N) for keys encrypted from now on. For tests
+    /// and demos only, where a low factor (e.g. 10) keeps each unlock fast; a
+    /// real keystore leaves it out and gets age's calibrated default (about a
+    /// second or more per unlock).
+    #[serde(default)]
+    pub work_factor: Option<u8>,
 }
 
 /// One KSK of the inventory, as configured.

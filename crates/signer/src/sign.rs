@@ -231,7 +231,11 @@ fn slot_violations(request: &SignRequest<'_>) -> (Vec<Violation>, Vec<Violation>
         let Some(action) = request.schema.slot(i + 1) else {
             continue;
         };
-        for name in action.keys() {
+        // A key both published and signing is one key: one violation per slot.
+        let mut names: Vec<&String> = action.keys().collect();
+        names.sort();
+        names.dedup();
+        for name in names {
             let Some(config) = request.config.keys.get(name) else {
                 continue;
             };
