@@ -1,5 +1,7 @@
 //! The one error type of this crate.
 
+use std::fmt;
+
 /// What went wrong while dealing, signing, verifying or combining.
 ///
 /// Errors about a share name the holder it came from, so that a coordinator
@@ -29,12 +31,20 @@ pub enum Error {
         /// Why it was rejected.
         fault: ShareFault,
     },
+    /// FROST aggregation found several cheating holders at once.
+    #[error("signature shares of holders {} rejected: {fault}", Indices(.indices))]
+    BadShares {
+        /// The holders whose shares do not verify.
+        indices: Vec<u16>,
+        /// Why they were rejected.
+        fault: ShareFault,
+    },
     /// Fewer valid shares than the threshold.
     #[error("{have} valid signature shares, {need} needed")]
     NotEnoughShares {
         /// Shares accepted so far.
         have: usize,
-        /// The threshold k.
+        /// The threshold k (RSA) or min_signers (FROST).
         need: u16,
     },
     /// The combined RSA signature fails y^e ≡ x (mod n). Verified shares never
@@ -44,6 +54,10 @@ pub enum Error {
     /// An RSASSA-PKCS1-v1_5 signature does not verify under the threshold key.
     #[error("RSASSA-PKCS1-v1_5 signature does not verify (RFC 8017 §8.2.2)")]
     BadSignature,
+    /// A coordinator asked a holder to sign something else than the data the
+    /// holder computed and approved itself.
+    #[error("the signing request is for other data than the holder approved")]
+    MessageMismatch,
     /// A protocol step was taken out of order, or with the wrong participants.
     #[error("protocol misuse: {0}")]
     Protocol(&'static str),
@@ -53,6 +67,15 @@ pub enum Error {
     /// The DNSKEY could not be built.
     #[error(transparent)]
     Dnssec(#[from] ceremony_dnssec::Error),
+    /// An error from the FROST implementation (RFC 9591), with the holders it blames.
+    #[error("FROST (RFC 9591): {source}")]
+    Frost {
+        /// Holders the FROST library identified as culprits, if any.
+        culprits: Vec<u16>,
+        /// The library's error.
+        #[source]
+        source: frost_ed25519::Error,
+    },
 }
 
 /// Why a signature share was rejected.
@@ -74,4 +97,23 @@ pub enum ShareFault {
     /// The proof of correctness does not verify.
     #[error("proof of correctness fails (Shoup 2000 §4: c ≠ H′(v, x̃, v_i, x_i², v^z·v_i^−c, x̃^z·x_i^−2c))")]
     BadProof,
+    /// A FROST signature share does not verify against the holder's verifying share.
+    #[error(
+        "signature share does not verify against the holder's verifying share (RFC 9591 §5.4)"
+    )]
+    BadFrostShare,
+}
+
+struct Indices<'a>(&'a [u16]);
+
+impl fmt::Display for Indices<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, index) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{index}")?;
+        }
+        Ok(())
+    }
 }

@@ -76,4 +76,5 @@
 //! followed by an RFC 5011 KSK roll, or, if the factorization was retained
 //! under seal, a re-deal of the same key with
 //! [`crate::danger::deal_from_primes`]. Ed25519 keys do not have this
-//! problem: FROST (RFC 9591) refreshes shares under the same group key.
+//! problem: FROST refresh (same group key, new shares) and repair are in
+//! [`crate::frost`].

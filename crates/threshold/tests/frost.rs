@@ -1,0 +1,371 @@
+//! FROST(Ed25519, SHA-512): every t-subset signs a DNSKEY RRset, the result is
+//! a standard Ed25519 signature (ring, ceremony-dnssec algorithm 15), t − 1
+//! holders cannot sign, cheaters are named, and refresh and repair keep the key.
+
+use std::collections::BTreeMap;
+
+use ceremony_dnssec::{parse_name, Dnskey, RrsigHeader, SecurityAlgorithm};
+use ceremony_threshold::frost::{
+    self, aggregate, dkg, refresh, repair, GroupKey, Holder, SessionStatus, SignatureShare,
+    SigningPackage, SigningSession,
+};
+use ceremony_threshold::{Error, ShareFault};
+use rand_core::OsRng;
+use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
+
+/// The RRSIG signed data over `.`'s DNSKEY RRset: the group KSK and a ZSK.
+fn signed_data(ksk: &Dnskey) -> Vec<u8> {
+    let root = parse_name(".").expect("root");
+    let zsk = Dnskey::new(256, 3, SecurityAlgorithm::ED25519, vec![7; 32]).expect("zsk");
+    RrsigHeader::for_dnskeys(&root, ksk, 172_800, 1_735_689_600, 1_737_504_000)
+        .signed_data_dnskeys(&root, [ksk, &zsk])
+        .expect("signed data")
+}
+
+fn holder(holders: &[Holder], index: u16) -> &Holder {
+    holders
+        .iter()
+        .find(|h| h.index().expect("index") == index)
+        .expect("holder present")
+}
+
+/// Runs both rounds with the holders in `set`, each signing the data it built itself.
+fn sign(group: &GroupKey, holders: &[Holder], set: &[u16], data: &[u8]) -> Result<[u8; 64], Error> {
+    let mut session = SigningSession::new(group, data);
+    let mut nonces = BTreeMap::new();
+    for &i in set {
+        let (n, commitments) = holder(holders, i).commit(&mut OsRng);
+        nonces.insert(i, n);
+        session.add_commitments(i, commitments)?;
+    }
+    let package = session.signing_package()?;
+    for (i, n) in nonces {
+        let share = holder(holders, i).sign(n, &package, data)?;
+        session.add_share(i, share)?;
+    }
+    assert_eq!(session.status()?, SessionStatus::Ready);
+    session.aggregate()
+}
+
+fn verify_everywhere(group: &GroupKey, data: &[u8], signature: &[u8; 64]) {
+    let public = group.public_key().expect("public key");
+    UnparsedPublicKey::new(&ED25519, public)
+        .verify(data, signature)
+        .expect("ring verifies the aggregate as plain Ed25519");
+    let dnskey = group.dnskey().expect("dnskey");
+    assert_eq!(
+        (dnskey.flags(), dnskey.algorithm()),
+        (257, SecurityAlgorithm::ED25519)
+    );
+    ceremony_dnssec::verify(&dnskey, data, signature).expect("DNSSEC algorithm 15 verifies");
+    group.verify(data, signature).expect("group key verifies");
+}
+
+fn subsets(n: u16, t: u16) -> Vec<Vec<u16>> {
+    (0u32..(1 << n))
+        .filter(|mask| mask.count_ones() == u32::from(t))
+        .map(|mask| (1..=n).filter(|i| mask & (1 << (i - 1)) != 0).collect())
+        .collect()
+}
+
+fn check_t_of_n(t: u16, n: u16) {
+    let dealing = frost::deal(t, n, &mut OsRng).expect("deal");
+    let group = &dealing.group;
+    assert_eq!(group.min_signers().expect("min"), t);
+    assert_eq!(group.holders(), (1..=n).collect::<Vec<_>>());
+    let data = signed_data(&group.dnskey().expect("dnskey"));
+    for set in subsets(n, t) {
+        let signature = sign(group, &dealing.holders, &set, &data).expect("t holders sign");
+        verify_everywhere(group, &data, &signature);
+    }
+    for set in subsets(n, t - 1) {
+        match sign(group, &dealing.holders, &set, &data) {
+            Err(Error::NotEnoughShares { need, .. }) if need == t => {}
+            other => panic!("{t}-of-{n}: {set:?} must not sign, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn two_of_three() {
+    check_t_of_n(2, 3);
+}
+
+#[test]
+fn three_of_seven() {
+    check_t_of_n(3, 7);
+}
+
+#[test]
+fn five_of_seven() {
+    check_t_of_n(5, 7);
+}
+
+#[test]
+fn a_package_of_t_minus_one_commitments_is_refused_by_the_holders() {
+    // A coordinator that skips the session's check still gets nothing.
+    let dealing = frost::deal(3, 5, &mut OsRng).expect("deal");
+    let data = b"data";
+    let (nonces, commitments) = dealing.holders[0].commit(&mut OsRng);
+    let (_, other) = dealing.holders[1].commit(&mut OsRng);
+    let ids = [1u16, 2].map(|i| frost_ed25519::Identifier::try_from(i).expect("id"));
+    let package = SigningPackage::new(
+        BTreeMap::from([(ids[0], commitments), (ids[1], other)]),
+        data,
+    );
+    assert!(matches!(
+        dealing.holders[0].sign(nonces, &package, data),
+        Err(Error::Frost { .. })
+    ));
+}
+
+#[test]
+fn split_keeps_the_existing_ed25519_key() {
+    let seed = [0x42u8; 32];
+    let existing = Ed25519KeyPair::from_seed_unchecked(&seed).expect("seed");
+    let dealing = frost::split(&seed, 2, 3, &mut OsRng).expect("split");
+    assert_eq!(
+        dealing.group.public_key().expect("public key").as_slice(),
+        existing.public_key().as_ref(),
+        "the group key is the key that was split"
+    );
+    let data = signed_data(&dealing.group.dnskey().expect("dnskey"));
+    let signature = sign(&dealing.group, &dealing.holders, &[1, 3], &data).expect("sign");
+    UnparsedPublicKey::new(&ED25519, existing.public_key().as_ref())
+        .verify(&data, &signature)
+        .expect("verifies under the original public key");
+}
+
+#[test]
+fn dkg_in_process_three_of_five() {
+    let (t, n) = (3u16, 5u16);
+    let mut round1 = BTreeMap::new();
+    let mut broadcast = BTreeMap::new();
+    for i in 1..=n {
+        let (state, package) = dkg::start(i, t, n, &mut OsRng).expect("round 1");
+        round1.insert(i, state);
+        broadcast.insert(i, package);
+    }
+    let mut round2 = BTreeMap::new();
+    let mut inbox: BTreeMap<u16, BTreeMap<u16, dkg::Round2Package>> = BTreeMap::new();
+    for (i, state) in round1 {
+        let others = broadcast
+            .iter()
+            .filter(|(j, _)| **j != i)
+            .map(|(j, p)| (*j, p.clone()))
+            .collect();
+        let (state, outgoing) = state.receive(&others).expect("round 2");
+        round2.insert(i, state);
+        for (to, package) in outgoing {
+            inbox.entry(to).or_default().insert(i, package);
+        }
+    }
+    let mut holders = Vec::new();
+    let mut groups = Vec::new();
+    for (i, state) in round2 {
+        let (holder, group) = state.finish(&inbox[&i]).expect("round 3");
+        holders.push(holder);
+        groups.push(group);
+    }
+    assert!(
+        groups.windows(2).all(|w| w[0] == w[1]),
+        "one group key for all"
+    );
+    let group = &groups[0];
+    let data = signed_data(&group.dnskey().expect("dnskey"));
+    let signature = sign(group, &holders, &[2, 4, 5], &data).expect("sign");
+    verify_everywhere(group, &data, &signature);
+}
+
+#[test]
+fn a_cheating_holder_is_named() {
+    let dealing = frost::deal(3, 5, &mut OsRng).expect("deal");
+    let group = &dealing.group;
+    let data = b"the approved data".to_vec();
+    let mut session = SigningSession::new(group, &data);
+    let mut nonces = BTreeMap::new();
+    for i in [1u16, 2, 4] {
+        let (n, c) = dealing.holders[usize::from(i) - 1].commit(&mut OsRng);
+        nonces.insert(i, n);
+        session.add_commitments(i, c).expect("commitments");
+    }
+    // A holder outside the group, and a second commitment, are refused.
+    let (_, stray) = dealing.holders[2].commit(&mut OsRng);
+    assert!(matches!(
+        session.add_commitments(9, stray),
+        Err(Error::BadShare {
+            index: 9,
+            fault: ShareFault::UnknownHolder
+        })
+    ));
+    assert!(matches!(
+        session.add_commitments(1, stray),
+        Err(Error::BadShare {
+            index: 1,
+            fault: ShareFault::Duplicate
+        })
+    ));
+    let package = session.signing_package().expect("package");
+
+    let mut shares: BTreeMap<u16, SignatureShare> = BTreeMap::new();
+    for (i, n) in nonces {
+        let share = dealing.holders[usize::from(i) - 1]
+            .sign(n, &package, &data)
+            .expect("sign");
+        shares.insert(i, share);
+    }
+    // Holder 2 tampers with its share; the session names it and stays usable.
+    let mut bytes = shares[&2].serialize();
+    bytes[0] ^= 1;
+    let tampered = SignatureShare::deserialize(&bytes).expect("still a scalar");
+    assert!(matches!(
+        session.add_share(2, tampered),
+        Err(Error::BadShare {
+            index: 2,
+            fault: ShareFault::BadFrostShare
+        })
+    ));
+    // Holder 4's genuine share sent as holder 1's is refused as holder 1's.
+    assert!(matches!(
+        session.add_share(1, shares[&4]),
+        Err(Error::BadShare {
+            index: 1,
+            fault: ShareFault::BadFrostShare
+        })
+    ));
+    // FROST's own aggregation names the cheater too.
+    let mut with_cheater = shares.clone();
+    with_cheater.insert(2, tampered);
+    assert!(matches!(
+        aggregate(group, &package, &with_cheater),
+        Err(Error::BadShare {
+            index: 2,
+            fault: ShareFault::BadFrostShare
+        })
+    ));
+    with_cheater.insert(4, shares[&1]);
+    match aggregate(group, &package, &with_cheater) {
+        Err(Error::BadShares { indices, .. }) => assert_eq!(indices, vec![2, 4]),
+        other => panic!("expected both cheaters, got {other:?}"),
+    }
+    for (i, share) in &shares {
+        session.add_share(*i, *share).expect("genuine share");
+    }
+    let signature = session.aggregate().expect("aggregate");
+    verify_everywhere(group, &data, &signature);
+}
+
+#[test]
+fn a_holder_signs_only_the_data_it_built() {
+    let dealing = frost::deal(2, 3, &mut OsRng).expect("deal");
+    let mut session = SigningSession::new(&dealing.group, b"what the coordinator wants");
+    let (n1, c1) = dealing.holders[0].commit(&mut OsRng);
+    let (_, c2) = dealing.holders[1].commit(&mut OsRng);
+    session.add_commitments(1, c1).expect("c1");
+    session.add_commitments(2, c2).expect("c2");
+    let package = session.signing_package().expect("package");
+    assert!(matches!(
+        dealing.holders[0].sign(n1, &package, b"what the holder approved"),
+        Err(Error::MessageMismatch)
+    ));
+}
+
+#[test]
+fn refresh_gives_new_shares_of_the_same_key() {
+    let dealing = frost::deal(3, 5, &mut OsRng).expect("deal");
+    let old_key = dealing.group.public_key().expect("key");
+    let indices = [1u16, 2, 3, 4, 5];
+    let (zero_shares, new_group) =
+        refresh::deal_refresh(&dealing.group, &indices, &mut OsRng).expect("refresh");
+    let refreshed: Vec<Holder> = dealing
+        .holders
+        .iter()
+        .zip(zero_shares)
+        .map(|(h, zero)| h.refresh(zero, &new_group).expect("apply"))
+        .collect();
+    assert_eq!(new_group.public_key().expect("key"), old_key, "same DNSKEY");
+    let data = signed_data(&new_group.dnskey().expect("dnskey"));
+    let signature = sign(&new_group, &refreshed, &[1, 3, 5], &data).expect("new shares sign");
+    verify_everywhere(&new_group, &data, &signature);
+
+    // An old share no longer fits: holder 1 signs with its pre-refresh share.
+    let mixed: Vec<Holder> = refreshed
+        .into_iter()
+        .enumerate()
+        .map(|(n, h)| {
+            if n == 0 {
+                Holder::from_key_package(dealing.holders[0].key_package().clone())
+            } else {
+                h
+            }
+        })
+        .collect();
+    assert!(matches!(
+        sign(&new_group, &mixed, &[1, 2, 3], &data),
+        Err(Error::BadShare {
+            index: 1,
+            fault: ShareFault::BadFrostShare
+        })
+    ));
+}
+
+#[test]
+fn repair_rebuilds_a_lost_share() {
+    let dealing = frost::deal(3, 5, &mut OsRng).expect("deal");
+    let group = &dealing.group;
+    let (lost, helpers) = (2u16, [1u16, 3, 4]);
+    // Each helper sends one delta to every helper…
+    let mut received: BTreeMap<u16, Vec<repair::Delta>> = BTreeMap::new();
+    for h in helpers {
+        let deltas = repair::helper_deltas(holder(&dealing.holders, h), &helpers, lost, &mut OsRng)
+            .expect("deltas");
+        for (to, delta) in deltas {
+            received.entry(to).or_default().push(delta);
+        }
+    }
+    // …each helper sends the sum to the holder being repaired.
+    let sigmas: Vec<repair::Sigma> = helpers
+        .iter()
+        .map(|h| repair::helper_sigma(&received[h]))
+        .collect();
+    let repaired = repair::recover(lost, &sigmas, group).expect("recover");
+    assert_eq!(
+        repaired.key_package().signing_share(),
+        holder(&dealing.holders, lost).key_package().signing_share(),
+        "the very share that was lost"
+    );
+    let mut holders: Vec<Holder> = dealing
+        .holders
+        .iter()
+        .filter(|h| h.index().expect("index") != lost)
+        .map(|h| Holder::from_key_package(h.key_package().clone()))
+        .collect();
+    holders.push(repaired);
+    let data = signed_data(&group.dnskey().expect("dnskey"));
+    let signature = sign(group, &holders, &[2, 5, 1], &data).expect("sign");
+    verify_everywhere(group, &data, &signature);
+
+    assert!(matches!(
+        repair::helper_deltas(holder(&dealing.holders, 1), &[1, 2, 3], 2, &mut OsRng),
+        Err(Error::Protocol(_))
+    ));
+}
+
+#[test]
+fn holders_and_group_keys_round_trip_through_json() {
+    let dealing = frost::deal(2, 3, &mut OsRng).expect("deal");
+    let group_json = serde_json::to_string(&dealing.group).expect("serialize");
+    let group: GroupKey = serde_json::from_str(&group_json).expect("parse");
+    assert_eq!(group, dealing.group);
+    let holders: Vec<Holder> = dealing
+        .holders
+        .iter()
+        .map(|h| {
+            let json = serde_json::to_string(h).expect("serialize");
+            serde_json::from_str(&json).expect("parse")
+        })
+        .collect();
+    let data = b"after a round trip";
+    let signature = sign(&group, &holders, &[1, 2], data).expect("sign");
+    verify_everywhere(&group, data, &signature);
+}
