@@ -281,6 +281,7 @@ impl Dialect for Bind {
     const NAME: &'static str = "BIND 9";
     const EXAMPLE: &'static str =
         ";; KeySigningRequest 1.0 20261129133750 (Sun Nov 29 13:37:50 2026)";
+    const MARKS_REQUEST_BUNDLES: bool = true;
 
     fn header(&mut self, rest: &str) -> Result<HeaderValue, (usize, String)> {
         if let Some(after) = rest.strip_prefix("generated at ") {

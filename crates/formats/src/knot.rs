@@ -303,6 +303,7 @@ impl Dialect for Knot {
     const NAME: &'static str = "Knot DNS";
     const EXAMPLE: &'static str =
         ";; KeySigningRequest 1.0 1795959383 (2026-11-29T13:36:23Z) =========";
+    const MARKS_REQUEST_BUNDLES: bool = false;
 
     fn header(&mut self, rest: &str) -> Result<HeaderValue, (usize, String)> {
         if let Some(after) = rest.strip_prefix("generated at ") {

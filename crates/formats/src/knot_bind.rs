@@ -90,6 +90,8 @@ pub(crate) trait Dialect {
     const NAME: &'static str;
     /// An example bundle header, for messages.
     const EXAMPLE: &'static str;
+    /// Whether a blank line marks the first answer to each request bundle (BIND).
+    const MARKS_REQUEST_BUNDLES: bool;
 
     /// Parses what follows `;; <Kind> 1.0 ` on a header line.
     ///
@@ -763,7 +765,8 @@ pub(crate) fn read<D: Dialect>(
                             id,
                             time,
                             pos: *pos,
-                            starts_request_bundle: pending.is_empty() || blank_since_record,
+                            starts_request_bundle: D::MARKS_REQUEST_BUNDLES
+                                && (pending.is_empty() || blank_since_record),
                             records: Vec::new(),
                         });
                     }

@@ -19,6 +19,7 @@ mod error;
 pub mod request;
 pub mod schema;
 pub mod selftest;
+pub mod textsign;
 mod sign;
 
 pub use config::SignerConfig;
