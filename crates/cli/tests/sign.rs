@@ -145,9 +145,10 @@ fn golden_vectors_from_softhsm_with_a_toml_config() {
 fn golden_vectors_from_softhsm_with_a_ksrsigner_yaml() {
     let dir = tempdir();
     SoftHsm::new(dir.path()).import("legacy/ksk1.pem", "KSK1", 1);
-    // The root signer's form: the PIN (a number) in the file, SOFTHSM2_CONF in env.
+    // The root signer's form as it is: the PIN (a number) in the file, SOFTHSM2_CONF
+    // in env, and no token label, so every token is searched for the key label.
     let hsm = format!(
-        "hsm:\n  softhsm:\n    module: {MODULE}\n    token_label: {TOKEN}\n    pin: {PIN}\n    so_pin: {SO_PIN}\n    env:\n      SOFTHSM2_CONF: softhsm2.conf\n\n"
+        "hsm:\n  softhsm:\n    module: {MODULE}\n    pin: {PIN}\n    so_pin: {SO_PIN}\n    env:\n      SOFTHSM2_CONF: softhsm2.conf\n\n"
     );
     let config = write(
         &dir.path().join("ksrsigner.yaml"),
@@ -814,8 +815,12 @@ fn only_the_word_yes_signs() {
     for answer in ["yes\n", "YES\n", "Yes please\n", " Yes\n", "y\n", "\n", ""] {
         let run = ceremony_with(&args, Some(answer.as_bytes()), &[]);
         run.expect_code(2)
-            .expect_stdout(&["Result: PASSED", "Type Yes to sign"])
-            .expect_stderr(&["not signed: the answer was not Yes", "pass --yes"]);
+            .expect_stdout(&["Result: PASSED"])
+            .expect_stderr(&[
+                "Sign every bundle of this KSR? Type Yes to go on",
+                "not signed: the answer was not Yes",
+                "pass --yes",
+            ]);
         assert_empty(&out, &run);
     }
     let run = ceremony_with(&args, Some(b"Yes\n"), &[]);

@@ -202,6 +202,31 @@ impl std::fmt::Debug for Hsm {
 }
 
 impl Hsm {
+    /// The labels of the initialised tokens the module offers, for configurations
+    /// that name no token: the key is then looked for in each of them.
+    ///
+    /// # Errors
+    /// [`KeyError::Module`] when the module does not load, [`KeyError::Hsm`] otherwise.
+    pub fn token_labels(config: &Pkcs11Config) -> Result<Vec<String>, KeyError> {
+        let context = context(config)?;
+        let ck = |operation: &str, e: CkError| KeyError::Hsm {
+            what: format!("PKCS#11 module {}", config.module.display()),
+            operation: operation.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut labels = Vec::new();
+        for slot in context
+            .get_slots_with_initialized_token()
+            .map_err(|e| ck("C_GetSlotList", e))?
+        {
+            let info = context
+                .get_token_info(slot)
+                .map_err(|e| ck("C_GetTokenInfo", e))?;
+            labels.push(info.label().trim_end().to_owned());
+        }
+        Ok(labels)
+    }
+
     /// Loads the module (once per process), finds the token by label, opens a
     /// read-write session and logs in as the user with the configured PIN.
     ///

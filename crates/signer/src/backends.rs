@@ -57,12 +57,9 @@ pub fn resolve(config_dir: &Path, path: &Path) -> PathBuf {
     }
 }
 
-/// The PKCS#11 settings of one `hsm` entry; the PIN source follows pin, pin_env, pin_file, prompt.
-pub fn pkcs11_config(
-    name: &str,
-    hsm: &HsmConfig,
-    config_dir: &Path,
-) -> Result<Pkcs11Config, SignError> {
+/// The PKCS#11 settings of one `hsm` entry for `token_label`; the PIN source
+/// follows pin, pin_env, pin_file, prompt.
+pub fn pkcs11_config(hsm: &HsmConfig, token_label: &str, config_dir: &Path) -> Pkcs11Config {
     let pin = if let Some(pin) = &hsm.pin {
         Pin::Value(secrecy::SecretString::from(pin.clone()))
     } else if let Some(var) = &hsm.pin_env {
@@ -72,10 +69,6 @@ pub fn pkcs11_config(
     } else {
         Pin::Prompt
     };
-    let token_label = hsm.token_label.clone().ok_or_else(|| SignError::Config {
-        file: "configuration".to_owned(),
-        message: format!("hsm.{name}: token_label is needed to choose the token"),
-    })?;
     let env = hsm
         .env
         .iter()
@@ -89,12 +82,25 @@ pub fn pkcs11_config(
             (k.clone(), value)
         })
         .collect();
-    Ok(Pkcs11Config {
+    Pkcs11Config {
         module: hsm.module.clone(),
-        token_label,
+        token_label: token_label.to_owned(),
         pin,
         env,
-    })
+    }
+}
+
+/// Opens the tokens of one `hsm` entry: the named one, or, as the root signer
+/// does when the configuration names none, every initialised token.
+fn open_tokens(hsm: &HsmConfig, config_dir: &Path) -> Result<Vec<Hsm>, SignError> {
+    let labels = match &hsm.token_label {
+        Some(label) => vec![label.clone()],
+        None => Hsm::token_labels(&pkcs11_config(hsm, "", config_dir))?,
+    };
+    labels
+        .iter()
+        .map(|label| Ok(Hsm::open(&pkcs11_config(hsm, label, config_dir))?))
+        .collect()
 }
 
 /// The keystore's unlock secret: env var, file, or the prompt.
@@ -171,12 +177,7 @@ pub fn load_keys(
             }
         }
         if hsms.is_empty() {
-            for (hsm_name, hsm) in &config.hsm {
-                hsms.push((
-                    hsm_name.clone(),
-                    Hsm::open(&pkcs11_config(hsm_name, hsm, config_dir)?)?,
-                ));
-            }
+            hsms = open_hsms(config, config_dir)?;
         }
         let mut found = None;
         let mut reasons = Vec::new();
@@ -195,10 +196,13 @@ pub fn load_keys(
                 loaded.keys.push((name, Box::new(key)));
             }
             None => {
-                let place = match (&keystore, hsms.is_empty()) {
-                    (None, true) => "no keystore or hsm is configured".to_owned(),
-                    _ => reasons.join("; "),
-                };
+                if let Some(store) = &keystore {
+                    reasons.insert(0, format!("not in keystore {}", store.dir().display()));
+                }
+                if config.hsm.is_empty() {
+                    reasons.push("no hsm is configured".to_owned());
+                }
+                let place = reasons.join("; ");
                 return Err(SignError::MissingKey {
                     name,
                     label: label.clone(),
@@ -241,12 +245,12 @@ fn open_hsms(config: &SignerConfig, config_dir: &Path) -> Result<Vec<(String, Hs
         .hsm
         .iter()
         .map(|(name, hsm)| {
-            Ok((
-                name.clone(),
-                Hsm::open(&pkcs11_config(name, hsm, config_dir)?)?,
-            ))
+            Ok(open_tokens(hsm, config_dir)?
+                .into_iter()
+                .map(|t| (name.clone(), t)))
         })
-        .collect()
+        .collect::<Result<Vec<_>, SignError>>()
+        .map(|tokens| tokens.into_iter().flatten().collect())
 }
 
 fn open_keystore(
@@ -258,6 +262,16 @@ fn open_keystore(
         None => Ok(None),
         Some(store) => {
             let dir = resolve(config_dir, &store.dir);
+            if !create && !dir.is_dir() {
+                // Reading must not create: a typo in the path would make an empty keystore.
+                return Err(SignError::Config {
+                    file: "configuration".to_owned(),
+                    message: format!(
+                        "keystore.dir {}: no such directory (`ceremony key generate` creates it)",
+                        dir.display()
+                    ),
+                });
+            }
             let mut keystore = if create && !dir.exists() {
                 Keystore::create(dir)?
             } else {
@@ -287,7 +301,17 @@ pub fn inventory(
             .map(|(n, _)| n.clone())
     };
     let mut entries = Vec::new();
-    if let Some(store) = open_keystore(config, config_dir, false)? {
+    let keystore_exists = config
+        .keystore
+        .as_ref()
+        .is_some_and(|k| resolve(config_dir, &k.dir).is_dir());
+    // A keystore not created yet holds no keys.
+    let keystore = if keystore_exists {
+        open_keystore(config, config_dir, false)?
+    } else {
+        None
+    };
+    if let Some(store) = keystore {
         for info in store.list()? {
             entries.push(InventoryEntry {
                 config_name: by_label(&info.label),
@@ -380,7 +404,17 @@ pub fn generate(
                 file: "configuration".to_owned(),
                 message: format!("no hsm named {name:?}"),
             })?;
-            let hsm = Hsm::open(&pkcs11_config(name, hsm_config, config_dir)?)?;
+            let label_of_token =
+                hsm_config
+                    .token_label
+                    .as_deref()
+                    .ok_or_else(|| SignError::Config {
+                        file: "configuration".to_owned(),
+                        message: format!(
+                            "hsm.{name}: token_label is needed to choose where a new key goes"
+                        ),
+                    })?;
+            let hsm = Hsm::open(&pkcs11_config(hsm_config, label_of_token, config_dir))?;
             // An HSM picks the key; on a tag clash, delete it and try again.
             for _ in 0..16 {
                 let key = hsm.generate(label, algorithm, bits)?;

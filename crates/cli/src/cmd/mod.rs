@@ -159,7 +159,9 @@ fn write_output(path: &Path, text: &str) -> Result<Written, Failure> {
 
 /// Asks `question` and succeeds only if the answer is exactly `Yes`.
 fn confirm(env: &mut dyn Env, question: &str, refused: &str) -> Result<(), Failure> {
-    emit(env, &format!("{question} Type Yes to go on: "))?;
+    // The question goes to stderr, so that --json output on stdout stays one document.
+    let _ = write!(env.stderr(), "{question} Type Yes to go on: ");
+    let _ = env.stderr().flush();
     let mut answer = String::new();
     std::io::BufRead::read_line(&mut std::io::BufReader::new(env.stdin()), &mut answer)
         .map_err(|err| Failure::environment(format!("cannot read the answer: {err}")))?;
