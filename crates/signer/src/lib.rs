@@ -19,8 +19,8 @@ mod error;
 pub mod request;
 pub mod schema;
 pub mod selftest;
-pub mod textsign;
 mod sign;
+pub mod textsign;
 
 pub use config::SignerConfig;
 pub use error::SignError;
