@@ -227,4 +227,8 @@ pub enum Format {
     Auto,
     /// The root zone's KSR/SKR XML.
     Icann,
+    /// Knot DNS `keymgr` offline-KSK text.
+    Knot,
+    /// BIND 9 `dnssec-ksr` text.
+    Bind,
 }

@@ -430,3 +430,41 @@ fn demo_runs_a_whole_ceremony_and_writes_its_files() {
     let again = ceremony(&["demo", "--dir", &dir.path().display().to_string()]);
     assert_eq!(code(&again), 2);
 }
+
+#[test]
+fn knot_and_bind_ksrs_are_detected_and_pop_is_not_applicable() {
+    for rel in ["knot/example.ksr", "bind/example.ksr"] {
+        let out = ceremony(&["ksr", "validate", &data(rel), "--json"]);
+        assert!(matches!(code(&out), 0 | 1), "{rel}: {}", stderr(&out));
+        let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let pop = json["report"]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["id"] == "KSR-BUNDLE-POP")
+            .expect("KSR-BUNDLE-POP reported");
+        assert_eq!(pop["status"], "not_applicable", "{rel}");
+        assert!(json["document"]["bundles"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty()));
+    }
+    // Naming the wrong format gives the reader's located error.
+    let out = ceremony(&[
+        "ksr",
+        "validate",
+        &data("knot/example.ksr"),
+        "--format",
+        "icann",
+    ]);
+    assert_eq!(code(&out), 2);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("plain.txt");
+    std::fs::write(&path, "hello\n").expect("write");
+    let out = ceremony(&["ksr", "validate", &path.display().to_string()]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("cannot tell the format"),
+        "{}",
+        stderr(&out)
+    );
+}

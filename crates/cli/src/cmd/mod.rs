@@ -11,7 +11,7 @@ mod skr;
 
 use std::path::Path;
 
-use ceremony_formats::{icann, Document};
+use ceremony_formats::Document;
 use ceremony_policy::PolicyConfig;
 use jiff::Timestamp;
 
@@ -89,9 +89,18 @@ fn read_document(path: &Path, format: Format) -> Result<Input, Failure> {
     let fingerprint = Fingerprint::of(&bytes);
     let size = bytes.len();
     let text = ceremony_formats::text_from_bytes(bytes, &name)?;
-    let document = match format {
-        Format::Auto | Format::Icann => icann::parse(&text, &name)?,
+    let format = match format {
+        Format::Icann => ceremony_formats::Format::Icann,
+        Format::Knot => ceremony_formats::Format::Knot,
+        Format::Bind => ceremony_formats::Format::Bind,
+        Format::Auto => ceremony_formats::detect(&text).ok_or_else(|| {
+            Failure::input(format!(
+                "{name}: cannot tell the format: neither XML (ICANN) nor a `;; KeySigningRequest` or `;; SignedKeyResponse` header (Knot DNS, BIND)"
+            ))
+            .hint("name it with --format icann|knot|bind")
+        })?,
     };
+    let document = format.parse(&text, &name)?;
     Ok(Input {
         name,
         size,
