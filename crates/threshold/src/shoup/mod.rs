@@ -584,15 +584,16 @@ impl<'de> Deserialize<'de> for KeyShare {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error as _;
         let repr = KeyShareRepr::deserialize(deserializer)?;
-        let bytes = Zeroizing::new(
-            hex::decode(repr.share.as_str()).map_err(|_| D::Error::custom("share is not hex"))?,
-        );
-        let bits = repr.public_key.modulus_bits();
-        let secret = boxed_from_be(&bytes, bits)
-            .ok_or_else(|| D::Error::custom("share is longer than the modulus"))?;
         if repr.public_key.holder_slot(repr.index).is_none() {
             return Err(D::Error::custom("share index outside 1..=l"));
         }
+        let bytes = Zeroizing::new(
+            hex::decode(repr.share.as_str()).map_err(|_| D::Error::custom("share is not hex"))?,
+        );
+        // No stripping of leading zeros: only the (public) length decides.
+        let secret =
+            BoxedUint::from_be_slice(&bytes, limb_precision(repr.public_key.modulus_bits()))
+                .map_err(|_| D::Error::custom("share is longer than the modulus"))?;
         Ok(KeyShare {
             index: repr.index,
             secret: SecretExponent(secret),
