@@ -17,6 +17,7 @@
 use std::fmt;
 
 use jiff::Timestamp;
+use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::note::VerifierKey;
@@ -39,9 +40,16 @@ pub struct Entry {
 impl Entry {
     /// The canonical encoding: the bytes that are hashed into the log.
     pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Appends the canonical encoding to `out`.
+    fn encode_into(&self, out: &mut Vec<u8>) {
         // Serializing plain structs, strings and integers to a Vec cannot
-        // fail; an empty encoding would be refused by decode in any case.
-        serde_json::to_vec(self).unwrap_or_default()
+        // fail; a short encoding would be refused by decode in any case.
+        let _ = serde_json::to_writer(out, self);
     }
 
     /// Decodes an entry, refusing any encoding other than the canonical one.
@@ -49,9 +57,17 @@ impl Entry {
     /// # Errors
     /// A description of the first problem found.
     pub fn decode(bytes: &[u8]) -> Result<Entry, String> {
+        Entry::decode_with(bytes, &mut Vec::new())
+    }
+
+    /// [`Entry::decode`], re-encoding into `scratch` (cleared first), so a
+    /// loop over many entries allocates one buffer.
+    pub(crate) fn decode_with(bytes: &[u8], scratch: &mut Vec<u8>) -> Result<Entry, String> {
         let entry: Entry =
             serde_json::from_slice(bytes).map_err(|e| format!("not a transcript entry: {e}"))?;
-        if entry.encode() != bytes {
+        scratch.clear();
+        entry.encode_into(scratch);
+        if scratch.as_slice() != bytes {
             return Err(
                 "not in canonical form (compact JSON, fields in order, no unknown fields)"
                     .to_owned(),
@@ -66,8 +82,64 @@ fn ser_time<S: Serializer>(time: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
 }
 
 fn de_time<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-    s.parse().map_err(serde::de::Error::custom)
+    d.deserialize_str(ParseStr(|s: &str| {
+        s.parse::<Timestamp>().map_err(|e| e.to_string())
+    }))
+}
+
+/// Deserializes a string through a parser, without allocating it.
+struct ParseStr<F>(F);
+
+impl<'de, T, F: FnOnce(&str) -> Result<T, String>> Visitor<'de> for ParseStr<F> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+        (self.0)(v).map_err(E::custom)
+    }
+}
+
+impl<'de, T, F: FnOnce(&str) -> Result<T, String>> de::DeserializeSeed<'de> for ParseStr<F> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+/// The value of each lowercase hex digit; 0xff for any other byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Decodes exactly `2 * N` lowercase hex digits.
+pub(crate) fn decode_lower_hex<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
+    if s.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    let mut invalid = 0u8;
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let (hi, lo) = (HEX_VALUE[pair[0] as usize], HEX_VALUE[pair[1] as usize]);
+        invalid |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
+    }
+    // Valid digits are below 16; 0xff marks anything else.
+    (invalid < 16).then_some(out)
 }
 
 /// A SHA-256 digest, written as 64 lowercase hex digits.
@@ -83,9 +155,19 @@ impl Digest {
     }
 }
 
+impl Digest {
+    fn hex(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        // Cannot fail: the buffer is exactly twice the input.
+        let _ = hex::encode_to_slice(self.0, &mut out);
+        out
+    }
+}
+
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        let hex = self.hex();
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -99,25 +181,22 @@ impl std::str::FromStr for Digest {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Digest, String> {
-        if s.len() != 64 || !s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            return Err(format!("{s:?} is not a SHA-256 in 64 lowercase hex digits"));
-        }
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out).map_err(|e| e.to_string())?;
-        Ok(Digest(out))
+        decode_lower_hex(s.as_bytes())
+            .map(Digest)
+            .ok_or_else(|| format!("{s:?} is not a SHA-256 in 64 lowercase hex digits"))
     }
 }
 
 impl Serialize for Digest {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let hex = self.hex();
+        s.serialize_str(std::str::from_utf8(&hex).map_err(serde::ser::Error::custom)?)
     }
 }
 
 impl<'de> Deserialize<'de> for Digest {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        d.deserialize_str(ParseStr(|s: &str| s.parse::<Digest>()))
     }
 }
 
@@ -129,8 +208,9 @@ impl Serialize for VerifierKey {
 
 impl<'de> Deserialize<'de> for VerifierKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<VerifierKey, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        d.deserialize_str(ParseStr(|s: &str| {
+            s.parse::<VerifierKey>().map_err(|e| e.to_string())
+        }))
     }
 }
 
@@ -153,7 +233,7 @@ mod base64_bytes {
 
 /// What happened. The JSON form is an object with a `type` field naming the
 /// variant in snake case, then the variant's fields.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
@@ -179,6 +259,72 @@ pub enum Event {
     ShareTransferred(ShareTransferred),
     /// The last entry of a finished transcript.
     CeremonyClosed(CeremonyClosed),
+}
+
+/// The `type` of each variant, as serialized.
+const EVENT_TYPES: &[&str] = &[
+    "ceremony_opened",
+    "participant_present",
+    "act_started",
+    "file_read",
+    "check_report",
+    "approval",
+    "partial_signature_received",
+    "signature_produced",
+    "file_written",
+    "share_transferred",
+    "ceremony_closed",
+];
+
+impl<'de> Deserialize<'de> for Event {
+    /// Streams the event: in the canonical form `type` is the first field,
+    /// so the variant is known before its fields are read, and nothing is
+    /// buffered (serde's derived internally tagged form buffers every
+    /// event, a third of the cost of verifying a transcript).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Event, D::Error> {
+        struct EventVisitor;
+
+        impl<'de> Visitor<'de> for EventVisitor {
+            type Value = Event;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an event object whose first field is \"type\"")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+                let first = map.next_key_seed(ParseStr(|k: &str| Ok(k == "type")))?;
+                if first != Some(true) {
+                    return Err(de::Error::custom(
+                        "the event's first field must be \"type\"",
+                    ));
+                }
+                let tag = map.next_value_seed(ParseStr(|t: &str| {
+                    EVENT_TYPES
+                        .iter()
+                        .position(|known| *known == t)
+                        .ok_or_else(|| {
+                            format!("unknown event type {t:?}, expected one of {EVENT_TYPES:?}")
+                        })
+                }))?;
+                let rest = de::value::MapAccessDeserializer::new(map);
+                Ok(match tag {
+                    0 => Event::CeremonyOpened(Deserialize::deserialize(rest)?),
+                    1 => Event::ParticipantPresent(Deserialize::deserialize(rest)?),
+                    2 => Event::ActStarted(Deserialize::deserialize(rest)?),
+                    3 => Event::FileRead(Deserialize::deserialize(rest)?),
+                    4 => Event::CheckReport(Deserialize::deserialize(rest)?),
+                    5 => Event::Approval(Deserialize::deserialize(rest)?),
+                    6 => Event::PartialSignatureReceived(Deserialize::deserialize(rest)?),
+                    7 => Event::SignatureProduced(Deserialize::deserialize(rest)?),
+                    8 => Event::FileWritten(Deserialize::deserialize(rest)?),
+                    9 => Event::ShareTransferred(Deserialize::deserialize(rest)?),
+                    _ => Event::CeremonyClosed(Deserialize::deserialize(rest)?),
+                })
+            }
+        }
+
+        d.deserialize_map(EventVisitor)
+    }
 }
 
 /// The ceremony opens: the log's identity and what it will use.

@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
-use crate::entry::{Entry, Event};
+use crate::entry::{decode_lower_hex, Entry, Event};
 use crate::error::Error;
 use crate::fsutil::{sync_dir, write_atomic};
 use crate::merkle::{leaf_hash, Hash, Tree};
@@ -173,17 +173,11 @@ fn parse_record(data: &[u8], pos: usize) -> Result<Option<(Range<usize>, usize)>
 }
 
 fn parse_index_line(line: &[u8]) -> Option<(u64, Hash)> {
-    let hex_lower = |s: &[u8]| s.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if line.len() != INDEX_LINE_LEN || line[16] != b' ' || line[81] != b'\n' {
         return None;
     }
-    let (offset, hash) = (&line[..16], &line[17..81]);
-    if !hex_lower(offset) || !hex_lower(hash) {
-        return None;
-    }
-    let end = u64::from_str_radix(std::str::from_utf8(offset).ok()?, 16).ok()?;
-    let mut leaf = [0u8; 32];
-    hex::decode_to_slice(hash, &mut leaf).ok()?;
+    let end = u64::from_be_bytes(decode_lower_hex::<8>(&line[..16])?);
+    let leaf = decode_lower_hex::<32>(&line[17..81])?;
     Some((end, leaf))
 }
 
@@ -213,12 +207,151 @@ pub(crate) fn check_place(index: u64, entry: &Entry, closed: bool) -> Result<(),
     }
 }
 
+/// The first event that stopped a scan of a range of entries.
+enum Stop {
+    /// The data ends inside this entry's record (or before it).
+    Incomplete,
+    /// Entry `i` is bad.
+    Bad(usize, String),
+}
+
+/// The entries of a range `[from, to)` of index lines that scanned cleanly,
+/// and what stopped the scan, if anything did.
+struct Chunk {
+    entries: Vec<Entry>,
+    leaves: Vec<Hash>,
+    ends: Vec<u64>,
+    stop: Option<Stop>,
+}
+
+/// Below this many entries, one thread scans them all.
+const PARALLEL_MIN_ENTRIES: usize = 4096;
+
+fn scan_range(data: &[u8], index: &[u8], from: usize, to: usize) -> Chunk {
+    let mut chunk = Chunk {
+        entries: Vec::with_capacity(to - from),
+        leaves: Vec::with_capacity(to - from),
+        ends: Vec::with_capacity(to - from),
+        stop: None,
+    };
+    let line = |i: usize| parse_index_line(&index[i * INDEX_LINE_LEN..(i + 1) * INDEX_LINE_LEN]);
+    // Where entry `from` starts: the end of the one before. Were that line
+    // bad, the range before reports it first.
+    let mut start = if from == 0 {
+        Some(0)
+    } else {
+        line(from - 1).map(|(end, _)| end)
+    };
+    let mut scratch = Vec::new();
+    for i in from..to {
+        let Some((end, leaf)) = line(i) else {
+            chunk.stop = Some(Stop::Bad(
+                i,
+                format!("{INDEX_FILE} line {} is not '<16 hex> <64 hex>'", i + 1),
+            ));
+            break;
+        };
+        let Some(begin) = start.filter(|&b| b < end) else {
+            chunk.stop = Some(Stop::Bad(
+                i,
+                format!("{INDEX_FILE} line {}: end offsets must increase", i + 1),
+            ));
+            break;
+        };
+        start = Some(end);
+        let Some(begin) = usize::try_from(begin).ok().filter(|&b| b <= data.len()) else {
+            chunk.stop = Some(Stop::Incomplete);
+            break;
+        };
+        let (payload, next) = match parse_record(data, begin) {
+            Ok(Some(record)) => record,
+            Ok(None) => {
+                chunk.stop = Some(Stop::Incomplete);
+                break;
+            }
+            Err(r) => {
+                chunk.stop = Some(Stop::Bad(i, format!("{DATA_FILE}: {r}")));
+                break;
+            }
+        };
+        if next as u64 != end {
+            chunk.stop = Some(Stop::Bad(
+                i,
+                format!("{INDEX_FILE} says the record ends at byte {end}, {DATA_FILE} says {next}"),
+            ));
+            break;
+        }
+        let bytes = &data[payload];
+        let hash = leaf_hash(bytes);
+        if hash != leaf {
+            chunk.stop = Some(Stop::Bad(
+                i,
+                format!(
+                    "hash mismatch: {DATA_FILE} hashes to {}, {INDEX_FILE} says {}",
+                    hex::encode(hash),
+                    hex::encode(leaf)
+                ),
+            ));
+            break;
+        }
+        match Entry::decode_with(bytes, &mut scratch) {
+            Ok(entry) => chunk.entries.push(entry),
+            Err(r) => {
+                chunk.stop = Some(Stop::Bad(i, r));
+                break;
+            }
+        }
+        chunk.leaves.push(hash);
+        chunk.ends.push(end);
+    }
+    chunk
+}
+
 /// Scans the committed entries: every index line parsed, every record
 /// complete and matching its line's end offset and leaf hash, every entry
 /// canonical and in its place. Stops early, without error, where `data`
 /// ends inside a record (the index got ahead of the data).
+///
+/// The index gives every record's place, so the records are hashed and
+/// decoded on all cores; the first problem in entry order is reported,
+/// as a one-by-one scan would.
 pub(crate) fn scan(data: &[u8], index: &[u8]) -> Result<Scan, Error> {
+    let bad = |i: usize, reason: String| Error::Entry {
+        index: i as u64,
+        reason,
+    };
     let index_lines = index.len() / INDEX_LINE_LEN;
+    let threads = if index_lines < PARALLEL_MIN_ENTRIES {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    };
+    let chunks: Vec<Chunk> = if threads == 1 {
+        vec![scan_range(data, index, 0, index_lines)]
+    } else {
+        let per = index_lines.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (from, to) = (t * per, ((t + 1) * per).min(index_lines));
+                    scope.spawn(move || scan_range(data, index, from, to))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| Chunk {
+                        entries: Vec::new(),
+                        leaves: Vec::new(),
+                        ends: Vec::new(),
+                        stop: Some(Stop::Bad(0, "the scanning thread panicked".to_owned())),
+                    })
+                })
+                .collect()
+        })
+    };
+
+    // Join the chunks up to the first stop, in entry order.
     let mut s = Scan {
         entries: Vec::with_capacity(index_lines),
         leaves: Vec::with_capacity(index_lines),
@@ -226,47 +359,27 @@ pub(crate) fn scan(data: &[u8], index: &[u8]) -> Result<Scan, Error> {
         index_lines,
         index_partial: index.len() % INDEX_LINE_LEN != 0,
     };
-    let mut pos = 0usize;
-    let mut closed = false;
-    for (i, line) in index.chunks_exact(INDEX_LINE_LEN).enumerate() {
-        let bad = |reason: String| Error::Entry {
-            index: i as u64,
-            reason,
-        };
-        let (end, leaf) = parse_index_line(line).ok_or_else(|| {
-            bad(format!(
-                "{INDEX_FILE} line {} is not '<16 hex> <64 hex>'",
-                i + 1
-            ))
-        })?;
-        let Some((payload, next)) =
-            parse_record(data, pos).map_err(|r| bad(format!("{DATA_FILE}: {r}")))?
-        else {
+    let mut stop = None;
+    for mut chunk in chunks {
+        s.entries.append(&mut chunk.entries);
+        s.leaves.append(&mut chunk.leaves);
+        s.ends.append(&mut chunk.ends);
+        if chunk.stop.is_some() {
+            stop = chunk.stop;
             break;
-        };
-        if next as u64 != end {
-            return Err(bad(format!(
-                "{INDEX_FILE} says the record ends at byte {end}, {DATA_FILE} says {next}"
-            )));
         }
-        let bytes = &data[payload];
-        let hash = leaf_hash(bytes);
-        if hash != leaf {
-            return Err(bad(format!(
-                "hash mismatch: {DATA_FILE} hashes to {}, {INDEX_FILE} says {}",
-                hex::encode(hash),
-                hex::encode(leaf)
-            )));
-        }
-        let entry = Entry::decode(bytes).map_err(bad)?;
-        check_place(i as u64, &entry, closed).map_err(bad)?;
-        closed = matches!(entry.event, Event::CeremonyClosed(_));
-        s.entries.push(entry);
-        s.leaves.push(hash);
-        s.ends.push(end);
-        pos = next;
     }
-    Ok(s)
+
+    // The story's order, before any later problem.
+    let mut closed = false;
+    for (i, entry) in s.entries.iter().enumerate() {
+        check_place(i as u64, entry, closed).map_err(|r| bad(i, r))?;
+        closed = matches!(entry.event, Event::CeremonyClosed(_));
+    }
+    match stop {
+        Some(Stop::Bad(i, reason)) => Err(bad(i, reason)),
+        Some(Stop::Incomplete) | None => Ok(s),
+    }
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
