@@ -207,6 +207,28 @@ fn deal_makes_an_exact_2048_bit_key_and_erases_its_secrets() {
 }
 
 #[test]
+fn deal_hits_every_size_exactly() {
+    // An odd size splits into primes of different lengths; the top two bits
+    // of each keep the product at full length.
+    for bits in [1024u32, 1025, 1031] {
+        let dealing = deal(bits, 2, 3, &mut OsRng, &mut |_| {}).expect("deal");
+        assert_eq!(dealing.public_key.modulus_bits(), bits);
+        let shares: Vec<SignatureShare> = dealing.shares[1..]
+            .iter()
+            .map(|s| s.sign_share(b"size", &mut OsRng).expect("sign"))
+            .collect();
+        let signature = dealing
+            .public_key
+            .combine(b"size", &shares)
+            .expect("combine");
+        dealing
+            .public_key
+            .verify_signature(b"size", &signature)
+            .expect("verifies");
+    }
+}
+
+#[test]
 fn deal_refuses_bad_parameters() {
     for (bits, k, l) in [
         (1000, 2, 3),

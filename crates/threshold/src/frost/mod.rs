@@ -504,15 +504,16 @@ impl SigningSession {
     ///
     /// # Errors
     /// [`Error::NotEnoughShares`] until every signer in the package has sent a
-    /// valid share; see [`aggregate`].
+    /// valid share (`need` is the package's signer count); see [`aggregate`].
     pub fn aggregate(&self) -> Result<[u8; 64], Error> {
         let Some(package) = &self.package else {
             return Err(Error::Protocol("no signing package yet"));
         };
-        if self.shares.len() < package.signing_commitments().len() {
+        let signers = package.signing_commitments().len();
+        if self.shares.len() < signers {
             return Err(Error::NotEnoughShares {
                 have: self.shares.len(),
-                need: self.group.min_signers()?,
+                need: u16::try_from(signers).unwrap_or(u16::MAX),
             });
         }
         aggregate(&self.group, package, &self.shares)

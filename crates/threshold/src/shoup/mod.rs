@@ -20,9 +20,9 @@
 //!               w = Π x_j^(2λ_0,j);  a·4Δ² + b·e = 1;  y = w^a·x^b;  y^e = x
 //! ```
 //!
-//! H′ is defined in [`PROOF_LABEL`]'s module: SHA-256 over a label and the
-//! six elements, each I2OSP'd to |n| bytes. See [`crate::manual`] for the
-//! constant-time boundary and resharing.
+//! H′ is SHA-256 over [`PROOF_LABEL`] and the six elements, each I2OSP'd to
+//! |n| bytes; [`crate::manual`] defines it exactly and explains the
+//! constant-time boundary, erasure and resharing.
 
 mod arith;
 mod dealer;
@@ -46,7 +46,9 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::Error;
 use arith::{boxed_from_be, i2osp, limb_precision, FixedBase, ModN};
 
-pub use dealer::{deal, DealProgress, Dealing, ErasedValue, ErasureReport, DEFAULT_EXPONENT};
+pub use dealer::{
+    deal, DealProgress, Dealing, ErasedValue, ErasureReport, DEFAULT_EXPONENT, MIN_DEAL_BITS,
+};
 pub use encoding::PROOF_LABEL;
 pub use session::{SessionStatus, SigningSession};
 

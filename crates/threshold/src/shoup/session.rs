@@ -59,8 +59,8 @@ impl SigningSession {
     pub fn new(key: &ThresholdPublicKey, signed_data: &[u8]) -> Result<SigningSession, Error> {
         let ctx = key.context();
         let x = key.modn.element(&key.message_representative(signed_data)?);
-        let two_delta = key.modn.pow_vartime(&x, &ctx.two_delta);
-        let x_tilde = two_delta.square();
+        // x̃ = x^{4Δ} = (x^{2Δ})².
+        let x_tilde = key.modn.pow_vartime(&x, &ctx.two_delta).square();
         Ok(SigningSession {
             x_tilde_comb: FixedBase::new(&x_tilde, ctx.exp_bits),
             key: key.clone(),
