@@ -41,11 +41,12 @@ pub struct SafePrimePair {
     pub q: Zeroizing<Vec<u8>>,
 }
 
-/// Two safe primes (big-endian) whose product has exactly `bits` bits: what
-/// [`crate::shoup::deal`] generates before sharing.
+/// Two safe primes (big-endian) whose product has exactly `bits` bits (16 to
+/// 4096): what [`crate::shoup::deal`] generates before sharing.
 ///
 /// # Errors
-/// [`Error::PrimeGeneration`] when the search fails.
+/// [`Error::InvalidParameters`] for other sizes; [`Error::PrimeGeneration`]
+/// when the search fails.
 pub fn safe_prime_pair<R: CryptoRngCore + ?Sized>(
     bits: u32,
     rng: &mut R,

@@ -32,6 +32,8 @@ pub(crate) fn widen(x: &BoxedUint, bits: u32) -> BoxedUint {
 }
 
 /// A big-endian byte string as a `BoxedUint`; `None` when it needs more than `bits`.
+///
+/// Skips leading zeros, so its timing depends on them: public values only.
 pub(crate) fn boxed_from_be(bytes: &[u8], bits: u32) -> Option<BoxedUint> {
     let significant = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     BoxedUint::from_be_slice(&bytes[significant..], limb_precision(bits)).ok()
@@ -88,6 +90,15 @@ impl ModN {
         let boxed = boxed_from_be(&reduced.to_bytes_be(), self.precision)
             .unwrap_or_else(|| BoxedUint::zero_with_precision(self.precision));
         BoxedMontyForm::new(boxed, &self.params)
+    }
+
+    /// A secret `x < n` in Montgomery form, without leaving the constant-time types.
+    pub(crate) fn element_ct(&self, x: &BoxedUint) -> BoxedMontyForm {
+        let mut resized = BoxedUint::zero_with_precision(self.precision);
+        let limbs = resized.nlimbs().min(x.nlimbs());
+        resized.as_mut_words()[..limbs].copy_from_slice(&x.as_words()[..limbs]);
+        // `new` converts in place: the copy becomes the Montgomery form.
+        BoxedMontyForm::new(resized, &self.params)
     }
 
     /// The integer in `[0, n)` that a Montgomery form stands for.

@@ -188,15 +188,21 @@ pub fn deal<R: CryptoRngCore + ?Sized>(
     share_from_primes(secrets, p, q, DEFAULT_EXPONENT, k, l, rng, progress)
 }
 
-/// Two safe primes whose product has exactly `bits` bits.
+/// Two safe primes whose product has exactly `bits` bits (16 to 4096).
 ///
 /// # Errors
-/// As [`deal`].
+/// [`Error::InvalidParameters`] for sizes outside 16–4096 bits;
+/// [`Error::PrimeGeneration`] if the search fails.
 pub(crate) fn safe_prime_pair<R: CryptoRngCore + ?Sized>(
     bits: u32,
     rng: &mut R,
     progress: &mut dyn FnMut(DealProgress),
 ) -> Result<SafePrimePair, Error> {
+    if !(16..=MAX_MODULUS_BITS).contains(&bits) {
+        return Err(Error::InvalidParameters(format!(
+            "safe-prime pairs are made for 16 to {MAX_MODULUS_BITS} bits, not {bits}"
+        )));
+    }
     let mut secrets = DealerSecrets::new();
     let (p, q) = safe_prime_pair_into(bits, rng, progress, &mut secrets)?;
     Ok(SafePrimePair {
@@ -360,7 +366,7 @@ fn share_from_primes<R: CryptoRngCore + ?Sized>(
     let one = BigUint::from(1u8);
     let v = loop {
         let r = secrets.hold("r (v = r²)", arith::random_below(rng, &n));
-        let v = modn.value(&modn.element(&arith::to_biguint(secrets.get(r))).square());
+        let v = modn.value(&modn.element_ct(secrets.get(r)).square());
         if v > one && v.gcd(&n_public) == one {
             break v;
         }
