@@ -13,13 +13,17 @@ use ceremony_threshold::danger::{deal_from_primes, safe_prime_pair};
 use ceremony_threshold::shoup::{deal, DealProgress, Dealing, SignatureShare, SigningSession};
 use ceremony_threshold::{Error, ShareFault};
 use num_bigint::BigUint;
-use rand_core::OsRng;
+use rand_core::{OsRng, SeedableRng};
 use ring::signature::{RsaPublicKeyComponents, RSA_PKCS1_2048_8192_SHA256};
 
+/// One 2048-bit safe-prime pair per test process. A seeded generator makes
+/// it the same pair every run, so the search costs the same every run (under
+/// nextest each test is its own process); the dealings use fresh randomness.
 fn primes() -> &'static (Vec<u8>, Vec<u8>) {
     static PRIMES: OnceLock<(Vec<u8>, Vec<u8>)> = OnceLock::new();
     PRIMES.get_or_init(|| {
-        let pair = safe_prime_pair(2048, &mut OsRng, &mut |_| {}).expect("safe primes");
+        let mut seeded = rand_chacha::ChaCha20Rng::seed_from_u64(2048);
+        let pair = safe_prime_pair(2048, &mut seeded, &mut |_| {}).expect("safe primes");
         (pair.p.to_vec(), pair.q.to_vec())
     })
 }
