@@ -7,10 +7,10 @@
 //! ```text
 //! ceremony.example/KC-2026-Q4
 //! 6
-//! dufVuI4HtsrzjFM7tGpxazj8g4VuNUxJCyyHf7YVHfQ=
+//! Re2CcjaY21opVwwzFVGnksWqyBXGnSvYggklsx6Uh3w=
 //!
-//! — ceremony.example/KC-2026-Q4 Ff1Cn…
-//! — witness.example/w1 3xwKNQAAAABlU/EA…
+//! — ceremony.example/KC-2026-Q4 nMCvgfF48KGqPHvit6ZUSbcvlTTsg2EvaKbdUNyCJjL…
+//! — witness.example/w1 3xwKNQAAAABqvm5oor1k9s9Q+btloJgdFuZS1e6h7jf1M0SC3qv…
 //! ```
 //!
 //! The log's key name equals the origin. A log must never sign two

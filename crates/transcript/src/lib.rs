@@ -9,13 +9,16 @@
 //! witnesses two different histories. Anyone can then check the whole
 //! record offline, or a single entry with a [C2SP tlog-proof].
 //!
+//! The checkpoint of a six-entry test ceremony, cosigned by one witness (the
+//! log and witness keys are the test seeds 32×`0x01` and 32×`0x02`):
+//!
 //! ```text
 //! ceremony.example/KC-2026-Q4
 //! 6
-//! dufVuI4HtsrzjFM7tGpxazj8g4VuNUxJCyyHf7YVHfQ=
+//! Re2CcjaY21opVwwzFVGnksWqyBXGnSvYggklsx6Uh3w=
 //!
-//! — ceremony.example/KC-2026-Q4 Ff1CnhMeuE9I5cE5j0ofNEvL1p3T…
-//! — witness.example/w1 3xwKNQAAAABpLpfQ…
+//! — ceremony.example/KC-2026-Q4 nMCvgfF48KGqPHvit6ZUSbcvlTTsg2EvaKbdUNyCJjLAJh/oqnAxAE8m4Hcuxqbn4NsyGXNVkNuXPFAbqedUScTNFA0=
+//! — witness.example/w1 3xwKNQAAAABqvm5oor1k9s9Q+btloJgdFuZS1e6h7jf1M0SC3qvZgekFz2BHg7YgMHDBvOFlbFdxCfvPS5y84Le5Fzyk2qzWufeJBw==
 //! ```
 //!
 //! # In scope
@@ -47,6 +50,35 @@
 //! [`Log::add_cosignatures`] to have it witnessed. An auditor:
 //! [`verify_dir`]. A witness: [`Witness::open`] and
 //! [`Witness::add_checkpoint`].
+//!
+//! ```
+//! use ceremony_transcript::entry::{CeremonyClosed, CeremonyOpened};
+//! use ceremony_transcript::{verify_dir, Event, Log, NewEntry, Signer};
+//!
+//! let ceremony = tempfile::tempdir()?;
+//! let dir = ceremony.path().join(ceremony_transcript::log::TRANSCRIPT_DIR);
+//! let signer = Signer::from_seed("ceremony.example/KC-2026-Q4", &[1; 32])?;
+//! let log_key = signer.verifier_key();
+//! let now = jiff::Timestamp::from_second(1_790_863_200)?;
+//!
+//! let mut log = Log::create(&dir, signer)?;
+//! log.append_batch(vec![
+//!     NewEntry::new(now, "ca", Event::CeremonyOpened(CeremonyOpened {
+//!         origin: "ceremony.example/KC-2026-Q4".to_owned(),
+//!         script: "KC-2026-Q4".to_owned(),
+//!         log_key: log_key.clone(),
+//!         keys: vec![],
+//!     })),
+//!     NewEntry::new(now, "ca", Event::CeremonyClosed(CeremonyClosed {})),
+//! ])?;
+//! log.checkpoint()?;
+//!
+//! let timeline = verify_dir(&dir, &log_key, &[])?;
+//! assert_eq!(timeline.size(), 2);
+//! let proof = timeline.prove_inclusion(1)?; // C2SP tlog-proof text via Display
+//! proof.verify(proof.extra().unwrap_or_default(), &log_key, &[])?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! [RFC 6962]: https://www.rfc-editor.org/rfc/rfc6962
 //! [C2SP tlog-checkpoint]: https://c2sp.org/tlog-checkpoint

@@ -458,7 +458,8 @@ impl Log {
     /// the signer's verifier key.
     ///
     /// # Errors
-    /// [`Error::Io`], or [`Error::Log`] when a transcript is already there.
+    /// [`Error::Io`], or [`Error::Log`] when a transcript (or a checkpoint)
+    /// is already there.
     pub fn create(dir: &Path, signer: Signer) -> Result<Log, Error> {
         std::fs::create_dir_all(dir.join(CHECKPOINT_DIR)).map_err(Error::io(dir))?;
         let create = |name: &str| {
@@ -481,6 +482,19 @@ impl Log {
                     }
                 })
         };
+        let cdir = dir.join(CHECKPOINT_DIR);
+        let stale = std::fs::read_dir(&cdir)
+            .map_err(Error::io(&cdir))?
+            .next()
+            .is_some();
+        if stale {
+            return Err(Error::Log {
+                dir: dir.to_owned(),
+                reason: format!(
+                    "{CHECKPOINT_DIR}/ is not empty: it holds another transcript's checkpoints"
+                ),
+            });
+        }
         let data = create(DATA_FILE)?;
         let index = create(INDEX_FILE)?;
         sync_dir(dir)?;

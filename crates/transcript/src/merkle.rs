@@ -92,7 +92,7 @@ fn split(n: usize) -> usize {
     1 << (usize::BITS - 1 - (n - 1).leading_zeros())
 }
 
-/// MTH(D[n]): the root of the tree whose leaf hashes are `leaves`.
+/// `MTH(D[n])`: the root of the tree whose leaf hashes are `leaves`.
 pub fn root(leaves: &[Hash]) -> Hash {
     match leaves.len() {
         0 => empty_root(),
@@ -104,7 +104,7 @@ pub fn root(leaves: &[Hash]) -> Hash {
     }
 }
 
-/// PATH(m, D[n]): the inclusion proof for leaf `index` in the tree of `leaves`.
+/// `PATH(m, D[n])`: the inclusion proof for leaf `index` in the tree of `leaves`.
 ///
 /// # Errors
 /// [`ProofError::IndexOutOfRange`] when `index >= leaves.len()`.
@@ -112,7 +112,7 @@ pub fn inclusion_proof(leaves: &[Hash], index: u64) -> Result<Vec<Hash>, ProofEr
     inclusion_with(leaves.len(), index, &|lo, hi| root(&leaves[lo..hi]))
 }
 
-/// SUBPROOF(m, D[n], true): the consistency proof from the tree of the first
+/// `SUBPROOF(m, D[n], true)`: the consistency proof from the tree of the first
 /// `old_size` leaves to the tree of all `leaves`.
 ///
 /// The proof is empty when `old_size` is 0 or equals the tree size: there is
@@ -157,7 +157,7 @@ fn consistency_with(n: usize, old_size: u64, mth: Mth<'_>) -> Result<Vec<Hash>, 
     Ok(proof)
 }
 
-/// PATH(m, D[lo:hi]), appended to `out` leaf-side first.
+/// `PATH(m, D[lo:hi])`, appended to `out` leaf-side first.
 fn path(m: usize, lo: usize, hi: usize, mth: Mth<'_>, out: &mut Vec<Hash>) {
     let n = hi - lo;
     if n <= 1 {
@@ -175,7 +175,7 @@ fn path(m: usize, lo: usize, hi: usize, mth: Mth<'_>, out: &mut Vec<Hash>) {
     }
 }
 
-/// SUBPROOF(m, D[lo:hi], complete), appended to `out`.
+/// `SUBPROOF(m, D[lo:hi], complete)`, appended to `out`.
 fn subproof(m: usize, lo: usize, hi: usize, complete: bool, mth: Mth<'_>, out: &mut Vec<Hash>) {
     let n = hi - lo;
     if m == n {
@@ -476,7 +476,7 @@ impl Tree {
             })
     }
 
-    /// PATH(index, D[size]): the inclusion proof of a leaf in the tree of
+    /// `PATH(index, D[size])`: the inclusion proof of a leaf in the tree of
     /// the first `size` leaves.
     ///
     /// # Errors
@@ -487,7 +487,7 @@ impl Tree {
         inclusion_with(n, index, &|lo, hi| self.mth(lo, hi))
     }
 
-    /// SUBPROOF(old, D[new], true): the consistency proof between the trees
+    /// `SUBPROOF(old, D[new], true)`: the consistency proof between the trees
     /// of the first `old` and `new` leaves.
     ///
     /// # Errors

@@ -9,7 +9,7 @@
 //!
 //! This module holds the note itself ([`Note`]), verifier keys
 //! ([`VerifierKey`]) and the Ed25519 signer of type `0x01` ([`Signer`]). The
-//! witness cosignature of type `0x04` is in [`cosignature`](crate::cosignature).
+//! witness cosignature of type `0x04` is in [`cosignature`](mod@crate::cosignature).
 //!
 //! [signed note]: https://c2sp.org/signed-note
 

@@ -199,7 +199,9 @@ pub enum WitnessError {
         reason: ProofError,
     },
     /// A checkpoint of the size last cosigned, with another root: a split
-    /// view, evidence of log misbehavior (422 per REFERENCE.md §5).
+    /// view, evidence of log misbehavior. 422 as REFERENCE.md §5 has it;
+    /// the current C2SP tlog-witness text answers 409 here instead, so a
+    /// server that must follow it maps this variant itself.
     #[error("422 Unprocessable Entity: C2SP tlog-witness: split view: size {size} was cosigned with root {cosigned}, this checkpoint has {offered}")]
     SplitView {
         /// The tree size.

@@ -323,3 +323,23 @@ fn checkpoint_file_names_are_canonical() {
         assert_eq!(parse_checkpoint_file_name(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn the_crate_doc_shows_the_sample_ceremonys_real_checkpoint() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let tdir = sample(tmp.path());
+    let note =
+        std::fs::read_to_string(tdir.join("checkpoints").join("00000006.checkpoint")).expect("cp");
+    let lib = include_str!("../src/lib.rs");
+    let doc: String = lib
+        .lines()
+        .filter_map(|l| l.strip_prefix("//! "))
+        .skip_while(|l| *l != "```text")
+        .skip(1)
+        .take_while(|l| *l != "```")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    // The doc's blank line is "//!" with no space.
+    let doc = doc.replacen("=\n—", "=\n\n—", 1);
+    assert_eq!(doc, note, "update the sample in src/lib.rs");
+}
