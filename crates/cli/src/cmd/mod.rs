@@ -93,12 +93,8 @@ fn read_document(path: &Path, format: Format) -> Result<Input, Failure> {
         Format::Icann => ceremony_formats::Format::Icann,
         Format::Knot => ceremony_formats::Format::Knot,
         Format::Bind => ceremony_formats::Format::Bind,
-        Format::Auto => ceremony_formats::detect(&text).ok_or_else(|| {
-            Failure::input(format!(
-                "{name}: cannot tell the format: neither XML (ICANN) nor a `;; KeySigningRequest` or `;; SignedKeyResponse` header (Knot DNS, BIND)"
-            ))
-            .hint("name it with --format icann|knot|bind")
-        })?,
+        // Neither XML nor a text header: the XML reader says precisely what the file is not.
+        Format::Auto => ceremony_formats::detect(&text).unwrap_or(ceremony_formats::Format::Icann),
     };
     let document = format.parse(&text, &name)?;
     Ok(Input {
