@@ -73,6 +73,9 @@ pub enum Command {
         /// Sign without asking for the word Yes.
         #[arg(long)]
         yes: bool,
+        /// Knot DNS and BIND 9 KSRs: the signing rules and output.
+        #[command(flatten)]
+        text: TextSignArgs,
     },
     /// Known-answer tests of every algorithm, the formats and the HSM, before the machine is used.
     Selftest {
@@ -80,6 +83,57 @@ pub enum Command {
         #[arg(long, value_name = "CFG")]
         config: Option<PathBuf>,
     },
+}
+
+/// How `ceremony sign` answers a Knot DNS or BIND 9 KSR; ICANN KSRs refuse these.
+#[derive(Debug, Args, Default, Clone)]
+pub struct TextSignArgs {
+    /// Whose rules make the SKR's bundles and signatures: `knot` (keymgr
+    /// sign-ksr) or `bind` (dnssec-ksr sign). Defaults to the KSR's own format.
+    #[arg(long, value_enum, value_name = "PEER")]
+    pub preset: Option<Peer>,
+    /// The SKR's format; defaults to the KSR's.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub to: Option<Format>,
+    /// BIND: answer the last KSR bundle up to this instant (RFC 3339), as `dnssec-ksr sign -e`.
+    #[arg(long, value_name = "RFC3339")]
+    pub end: Option<String>,
+    /// Signature validity (Knot rrsig-lifetime, BIND signatures-validity-dnskey), e.g. 21d.
+    #[arg(long, value_name = "DURATION")]
+    pub validity: Option<String>,
+    /// Re-signing margin (Knot rrsig-refresh, BIND signatures-refresh), e.g. 11d.
+    #[arg(long, value_name = "DURATION")]
+    pub refresh: Option<String>,
+    /// How long before each bundle's start its signatures begin (Knot 90m, BIND 1h).
+    #[arg(long, value_name = "DURATION")]
+    pub inception_offset: Option<String>,
+    /// Publish and sign CDNSKEY for the KSKs (Knot cds-cdnskey-publish; BIND always).
+    #[arg(long, value_name = "on|off")]
+    pub cdnskey: Option<OnOff>,
+    /// CDS digest types to publish and sign: a list such as sha256,sha384, or none.
+    #[arg(long, value_name = "DIGESTS")]
+    pub cds: Option<String>,
+    /// The DNSKEY TTL of the response (BIND dnskey-ttl; Knot keeps the KSR's).
+    #[arg(long, value_name = "SECONDS")]
+    pub dnskey_ttl: Option<u32>,
+}
+
+/// The offline-KSK programs whose rules `ceremony sign --preset` follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Peer {
+    /// Knot DNS `keymgr sign-ksr`.
+    Knot,
+    /// BIND 9 `dnssec-ksr sign`.
+    Bind,
+}
+
+/// A switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Yes.
+    On,
+    /// No.
+    Off,
 }
 
 /// `ceremony ksr …`

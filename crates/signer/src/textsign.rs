@@ -25,10 +25,13 @@
 //! activation, retirement); here every KSK given signs throughout, so there
 //! are none. Every signature is verified in software before it is kept.
 
-use ceremony_dnssec::{parse_name, verify, DigestAlgorithm, Dnskey, Ds, Name, RrsigHeader};
+use ceremony_dnssec::{
+    parse_name, verify, DigestAlgorithm, Dnskey, Ds, Name, RrsigHeader, SecurityAlgorithm,
+};
 use ceremony_formats::model::{Cds, ExtraRecords, TextKsr, TextSkr};
-use ceremony_formats::{Bundle, Key, Signature, SignaturePolicy, Skr};
+use ceremony_formats::{Bundle, Duration, Key, Ksr, Signature, SignaturePolicy, Skr};
 use ceremony_keys::KeySigner;
+use ceremony_policy::{CheckId, Report, RequestPolicy, Violation};
 use jiff::Timestamp;
 
 use crate::SignError;
@@ -59,6 +62,10 @@ pub struct TextPolicy {
     pub cdnskey: bool,
     /// CDS digest types (BIND `cds-digest-types`, SHA-256 by default; Knot SHA-256).
     pub cds_digests: Vec<DigestAlgorithm>,
+    /// How long before a bundle's instant its signatures start: Knot DNS
+    /// 90 minutes, BIND 9 one hour, so that a little clock skew does not
+    /// make a fresh signature look premature.
+    pub inception_offset_seconds: i64,
     /// BIND only: the end given to `dnssec-ksr sign -e`, up to which the last KSR bundle is answered.
     pub end: Option<Timestamp>,
     /// When the SKR is made, for its closing line.
@@ -76,6 +83,7 @@ impl TextPolicy {
             dnskey_ttl: 172_800,
             cdnskey: false,
             cds_digests: Vec::new(),
+            inception_offset_seconds: 90 * 60,
             end: None,
             now,
             generator: ceremony_formats::knot::KNOT_VERSION.to_owned(),
@@ -90,11 +98,196 @@ impl TextPolicy {
             dnskey_ttl: 172_800,
             cdnskey: true,
             cds_digests: vec![DigestAlgorithm::SHA256],
+            inception_offset_seconds: 3600,
             end: Some(end),
             now,
             generator: ceremony_formats::bind::BIND_VERSION.to_owned(),
         }
     }
+}
+
+impl Peer {
+    /// The preset's name, as `--preset` takes it: `knot` or `bind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Peer::Knot => "knot",
+            Peer::Bind => "bind",
+        }
+    }
+
+    /// The peer whose file format `format` is; `None` for the ICANN XML.
+    pub fn of_format(format: ceremony_formats::Format) -> Option<Peer> {
+        match format {
+            ceremony_formats::Format::Knot => Some(Peer::Knot),
+            ceremony_formats::Format::Bind => Some(Peer::Bind),
+            ceremony_formats::Format::Icann => None,
+        }
+    }
+
+    /// The file format this peer reads and writes.
+    pub fn format(self) -> ceremony_formats::Format {
+        match self {
+            Peer::Knot => ceremony_formats::Format::Knot,
+            Peer::Bind => ceremony_formats::Format::Bind,
+        }
+    }
+}
+
+impl TextPolicy {
+    /// The preset for `peer`: [`TextPolicy::knot`] or [`TextPolicy::bind`].
+    /// BIND needs the end of the period (`dnssec-ksr sign -e`); without one,
+    /// the last KSR bundle is answered by a single response bundle.
+    pub fn preset(peer: Peer, now: Timestamp, end: Option<Timestamp>) -> TextPolicy {
+        match peer {
+            Peer::Knot => TextPolicy {
+                end,
+                ..TextPolicy::knot(now)
+            },
+            Peer::Bind => TextPolicy {
+                end,
+                ..TextPolicy::bind(now, now)
+            },
+        }
+    }
+}
+
+/// The KSR checks' knobs for a Knot DNS or BIND 9 KSR.
+///
+/// The root's defaults (9 bundles 10 days apart, each valid 21 days) do not
+/// fit these requests: a text KSR lists the instants at which the ZSK set
+/// changes, as far ahead as the zone operator asked (a year, five), so a
+/// bundle lasts until the next one starts and the last has no length. The
+/// preset therefore switches off what such a request cannot carry
+/// (bundle count, cycle length, intervals, overlaps, the chain overlap:
+/// each reported as skipped, never passed), keeps what it can (domain,
+/// keys and tags, algorithms and sizes, DNSKEY TTL, the horizon up to ten
+/// years, the chain of ZSKs from the previous SKR), and accepts the KSR's
+/// own domain unless the configuration names the acceptable ones.
+pub fn request_policy(peer: Peer, domain: &str, dnskey_ttl: u32) -> RequestPolicy {
+    let _ = peer; // both peers' requests have the same shape
+    RequestPolicy {
+        acceptable_domains: vec![domain.to_owned()],
+        num_bundles: 0,
+        validate_signatures: true,
+        keys_match_zsk_policy: true,
+        rsa_exponent_match_zsk_policy: true,
+        check_cycle_length: false,
+        check_bundle_intervals: false,
+        check_bundle_overlap: false,
+        overlap_match_zsk_policy: false,
+        signature_algorithms_match_zsk_policy: true,
+        approved_algorithms: vec![
+            SecurityAlgorithm::RSASHA256,
+            SecurityAlgorithm::RSASHA512,
+            SecurityAlgorithm::ECDSAP256SHA256,
+            SecurityAlgorithm::ECDSAP384SHA384,
+            SecurityAlgorithm::ED25519,
+            SecurityAlgorithm::ED448,
+        ],
+        rsa_approved_exponents: vec![65537],
+        rsa_approved_key_sizes: vec![2048, 3072, 4096],
+        signature_validity_match_zsk_policy: false,
+        min_signature_validity: Duration::ZERO,
+        max_signature_validity: Duration::from_days(10 * 366),
+        check_keys_match_ksk_operator_policy: true,
+        num_keys_per_bundle: Vec::new(),
+        num_different_keys_in_all_bundles: 0,
+        dns_ttl: dnskey_ttl,
+        signature_check_expire_horizon: true,
+        signature_horizon_days: 10 * 366,
+        check_chain_keys: true,
+        check_chain_keys_in_hsm: true,
+        check_chain_overlap: false,
+        ..RequestPolicy::default()
+    }
+}
+
+/// The `preset`, with every knob the operator's configuration sets to
+/// something other than the root default taken from the configuration.
+pub fn overlay_request_policy(preset: RequestPolicy, configured: &RequestPolicy) -> RequestPolicy {
+    let root = RequestPolicy::default();
+    let mut out = preset;
+    // Destructured without `..`, so that a new knob cannot be forgotten here.
+    let RequestPolicy {
+        acceptable_domains,
+        num_bundles,
+        validate_signatures,
+        keys_match_zsk_policy,
+        rsa_exponent_match_zsk_policy,
+        check_cycle_length,
+        min_cycle_inception_length,
+        max_cycle_inception_length,
+        min_bundle_interval,
+        max_bundle_interval,
+        check_bundle_overlap,
+        min_validity_overlap,
+        max_validity_overlap,
+        overlap_match_zsk_policy,
+        signature_algorithms_match_zsk_policy,
+        approved_algorithms,
+        rsa_approved_exponents,
+        rsa_approved_key_sizes,
+        signature_validity_match_zsk_policy,
+        min_signature_validity,
+        max_signature_validity,
+        check_keys_match_ksk_operator_policy,
+        num_keys_per_bundle,
+        num_different_keys_in_all_bundles,
+        dns_ttl,
+        signature_check_expire_horizon,
+        signature_horizon_days,
+        check_bundle_intervals,
+        check_chain_keys,
+        check_chain_keys_in_hsm,
+        check_chain_overlap,
+        check_keys_publish_safety,
+        check_keys_retire_safety,
+    } = configured;
+    macro_rules! take {
+        ($($field:ident),* $(,)?) => {
+            $(
+                if *$field != root.$field {
+                    out.$field = $field.clone();
+                }
+            )*
+        };
+    }
+    take!(
+        acceptable_domains,
+        num_bundles,
+        validate_signatures,
+        keys_match_zsk_policy,
+        rsa_exponent_match_zsk_policy,
+        check_cycle_length,
+        min_cycle_inception_length,
+        max_cycle_inception_length,
+        min_bundle_interval,
+        max_bundle_interval,
+        check_bundle_overlap,
+        min_validity_overlap,
+        max_validity_overlap,
+        overlap_match_zsk_policy,
+        signature_algorithms_match_zsk_policy,
+        approved_algorithms,
+        rsa_approved_exponents,
+        rsa_approved_key_sizes,
+        signature_validity_match_zsk_policy,
+        min_signature_validity,
+        max_signature_validity,
+        check_keys_match_ksk_operator_policy,
+        num_keys_per_bundle,
+        num_different_keys_in_all_bundles,
+        dns_ttl,
+        signature_check_expire_horizon,
+        signature_horizon_days,
+        check_bundle_intervals,
+        check_chain_keys,
+        check_chain_keys_in_hsm,
+        check_chain_overlap,
+        check_keys_publish_safety,
+        check_keys_retire_safety,
+    );
+    out
 }
 
 /// Signs a Knot DNS or BIND 9 KSR with `ksks`, following `peer`'s rules.
@@ -119,6 +312,12 @@ pub fn sign_text_ksr(
     };
     if ksks.is_empty() {
         return Err(config("no KSK to sign with".to_owned()));
+    }
+    if policy.inception_offset_seconds < 0 {
+        return Err(config(format!(
+            "the inception offset {} s must not be negative",
+            policy.inception_offset_seconds
+        )));
     }
     if policy.validity_seconds <= policy.refresh_seconds || policy.refresh_seconds < 0 {
         return Err(config(format!(
@@ -189,19 +388,30 @@ fn response_instants(
                 // dnssec-ksr sign_bundle(): the first re-signing is pulled back to the next instant.
                 let limit = match next {
                     Some(next) => next,
-                    None => {
-                        let end = policy.end.ok_or_else(|| SignError::Config {
-                            file: "text signing policy".to_owned(),
-                            message: "BIND answers the last KSR bundle up to an end (dnssec-ksr sign -e); none given".to_owned(),
-                        })?;
-                        end.as_second()
-                    }
+                    // Without an end, the last KSR bundle is answered once.
+                    None => match policy.end {
+                        None => start,
+                        Some(end) if end.as_second() < start => {
+                            return Err(SignError::Config {
+                                file: "text signing policy".to_owned(),
+                                message: format!(
+                                    "the end {end} is before the last KSR bundle ({})",
+                                    bundle.inception
+                                ),
+                            })
+                        }
+                        Some(end) => end.as_second(),
+                    },
                 };
                 let mut inception = start;
                 let mut cap = limit;
                 let mut first = true;
-                while inception <= limit {
+                let mut last = None;
+                // A re-signing at the next instant is that bundle's own start;
+                // one at the same time as the last is no re-signing at all.
+                while inception <= limit && Some(inception) != next && Some(inception) != last {
                     out.push((inception, i, first));
+                    last = Some(inception);
                     first = false;
                     let expiration = inception + policy.validity_seconds;
                     inception = (expiration - policy.refresh_seconds).min(cap);
@@ -285,16 +495,10 @@ impl BundleSigner<'_> {
             extra.cds.sort_by_key(|c| ds_rdata(&c.ds));
         }
 
-        let (inception, expiration) = match self.peer {
-            Peer::Knot => (
-                at.as_second() - 90 * 60,
-                at.as_second() + policy.validity_seconds,
-            ),
-            Peer::Bind => (
-                at.as_second() - 3600,
-                at.as_second() + policy.validity_seconds,
-            ),
-        };
+        let (inception, expiration) = (
+            at.as_second() - policy.inception_offset_seconds,
+            at.as_second() + policy.validity_seconds,
+        );
         let dnskey_rdatas: Vec<Vec<u8>> = keys.iter().map(|k| k.dnskey.rdata()).collect();
         let cdnskey_rdatas: Vec<Vec<u8>> =
             extra.cdnskeys.iter().map(|k| k.dnskey.rdata()).collect();
@@ -416,6 +620,373 @@ fn rrsig_rdata(sig: &Signature) -> Vec<u8> {
     rdata
 }
 
+/// The checks on a Knot DNS or BIND 9 SKR: SKR-VERIFY, and with the KSR it
+/// answers SKR-MATCH and SKR-PAIR, by the rules of these formats.
+///
+/// A text SKR does not answer bundle for bundle: its bundles start at every
+/// KSR instant and at the re-signings between them (and, for BIND, after the
+/// last one). So:
+///
+/// * **SKR-VERIFY**: every RRSIG (over DNSKEY, CDNSKEY or CDS) is by a KSK of
+///   its bundle's DNSKEY RRset, names the zone, signs the TTL the RRset has,
+///   is valid at the bundle's start, and verifies; every bundle has a DNSKEY
+///   signature.
+/// * **SKR-MATCH**: same zone; bundles in time order; each KSR instant
+///   starts an SKR bundle, and none starts before the first.
+/// * **SKR-PAIR**: each SKR bundle holds exactly the ZSKs of the KSR bundle
+///   in force at its start, a KSK, a valid KSK signature that lasts at least
+///   until the next bundle starts (no gap), and CDNSKEY/CDS records that
+///   are those of its KSKs.
+pub fn verify_text_skr(skr: &TextSkr, ksr: Option<&Ksr>, validate_signatures: bool) -> Report {
+    let mut report = Report::default();
+    let zone = match parse_name(&skr.skr.header.domain) {
+        Ok(zone) => zone,
+        Err(e) => {
+            let why = format!("zone {:?}: {e}", skr.skr.header.domain);
+            report.record(CheckId::SkrVerify, vec![Violation::new(why)], "");
+            return report;
+        }
+    };
+    let bundles = &skr.skr.bundles;
+    if validate_signatures {
+        let mut violations = Vec::new();
+        let mut count = 0;
+        for (i, bundle) in bundles.iter().enumerate() {
+            count += bundle.signatures.len() + skr.extra(i).signatures.len();
+            violations.extend(text_bundle_violations(
+                &zone,
+                &skr.skr.header.domain,
+                i,
+                bundle,
+                skr.extra(i),
+            ));
+        }
+        report.record(
+            CheckId::SkrVerify,
+            violations,
+            format!(
+                "all {count} signatures in {} bundles verify, each by a KSK of its bundle and valid at the bundle's start",
+                bundles.len()
+            ),
+        );
+    } else {
+        report.push(
+            CheckId::SkrVerify,
+            ceremony_policy::Outcome::Skipped("validate_signatures = false".to_owned()),
+        );
+    }
+    let Some(ksr) = ksr else {
+        for id in [CheckId::SkrMatch, CheckId::SkrPair] {
+            report.push(
+                id,
+                ceremony_policy::Outcome::NotApplicable(
+                    "needs the KSR it answers (--ksr)".to_owned(),
+                ),
+            );
+        }
+        return report;
+    };
+    report.record(
+        CheckId::SkrMatch,
+        text_match_violations(skr, ksr),
+        format!(
+            "zone {}; all {} KSR instants start an SKR bundle, in time order ({} SKR bundles)",
+            ksr.header.domain,
+            ksr.bundles.len(),
+            bundles.len()
+        ),
+    );
+    report.record(
+        CheckId::SkrPair,
+        text_pair_violations(&zone, skr, ksr),
+        "every SKR bundle has exactly the ZSKs in force, a KSK, KSK signatures lasting to the next bundle, and CDNSKEY/CDS of its KSKs",
+    );
+    report
+}
+
+fn bundle_label(i: usize, bundle: &Bundle) -> String {
+    format!("#{} {}", i + 1, bundle.id)
+}
+
+fn type_name(rtype: u16) -> String {
+    match rtype {
+        DNSKEY => "DNSKEY".to_owned(),
+        CDNSKEY => "CDNSKEY".to_owned(),
+        CDS => "CDS".to_owned(),
+        other => format!("TYPE{other}"),
+    }
+}
+
+fn same_zone(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
+}
+
+fn text_bundle_violations(
+    zone: &Name,
+    domain: &str,
+    i: usize,
+    bundle: &Bundle,
+    extra: &ExtraRecords,
+) -> Vec<Violation> {
+    let label = bundle_label(i, bundle);
+    let at = |message: String| -> Violation {
+        Violation::new(format!("bundle {label}: {message}")).in_bundle(&bundle.id)
+    };
+    let mut violations = Vec::new();
+    if bundle.signatures.is_empty() {
+        violations.push(at("has no signature over its DNSKEY RRset".to_owned()));
+    }
+    let dnskeys: Vec<Vec<u8>> = bundle.keys.iter().map(|k| k.dnskey.rdata()).collect();
+    let cdnskeys: Vec<Vec<u8>> = extra.cdnskeys.iter().map(|k| k.dnskey.rdata()).collect();
+    let cds: Vec<Vec<u8>> = extra.cds.iter().map(|c| ds_rdata(&c.ds)).collect();
+    let ttl_of = |rtype: u16| -> Option<u32> {
+        match rtype {
+            DNSKEY => bundle.keys.first().map(|k| k.ttl),
+            CDNSKEY => extra.cdnskeys.first().map(|k| k.ttl),
+            CDS => extra.cds.first().map(|c| c.ttl),
+            _ => None,
+        }
+    };
+    for sig in bundle.signatures.iter().chain(&extra.signatures) {
+        let tag = sig.key_tag;
+        let rdatas = match sig.type_covered {
+            DNSKEY => &dnskeys,
+            CDNSKEY => &cdnskeys,
+            CDS => &cds,
+            other => {
+                violations.push(
+                    at(format!(
+                        "signature by key {tag} covers type {other}, which a bundle does not sign"
+                    ))
+                    .for_key(tag),
+                );
+                continue;
+            }
+        };
+        let what = type_name(sig.type_covered);
+        let keys: Vec<&Key> = bundle
+            .keys
+            .iter()
+            .filter(|k| k.dnskey.key_tag() == tag && k.dnskey.algorithm() == sig.algorithm)
+            .collect();
+        if keys.is_empty() {
+            violations.push(
+                at(format!(
+                    "{what} signature by key {tag} is by no key of the bundle's DNSKEY RRset"
+                ))
+                .for_key(tag),
+            );
+            continue;
+        }
+        if !keys.iter().any(|k| k.dnskey.is_sep()) {
+            violations.push(
+                at(format!("{what} signature by key {tag}, which is not a KSK")).for_key(tag),
+            );
+        }
+        if sig.inception > bundle.inception || sig.expiration <= bundle.inception {
+            violations.push(
+                at(format!(
+                    "{what} signature by key {tag} is valid {} to {}, not at the bundle's start {}",
+                    sig.inception, sig.expiration, bundle.inception
+                ))
+                .for_key(tag),
+            );
+        }
+        if ttl_of(sig.type_covered) != Some(sig.original_ttl) {
+            violations.push(
+                at(format!(
+                    "{what} signature by key {tag} signs TTL {}, the RRset has {}",
+                    sig.original_ttl,
+                    ttl_of(sig.type_covered).map_or("none".to_owned(), |t| t.to_string())
+                ))
+                .for_key(tag),
+            );
+        }
+        if !same_zone(&sig.signers_name, domain) {
+            violations.push(
+                at(format!(
+                    "{what} signature by key {tag} names signer {:?}, not the zone {domain:?}",
+                    sig.signers_name
+                ))
+                .for_key(tag),
+            );
+            continue;
+        }
+        let header = RrsigHeader {
+            type_covered: sig.type_covered,
+            algorithm: sig.algorithm,
+            labels: sig.labels,
+            original_ttl: sig.original_ttl,
+            expiration: sig.expiration.as_second() as u32,
+            inception: sig.inception.as_second() as u32,
+            key_tag: tag,
+            signer_name: zone.clone(),
+        };
+        let verified = match header.signed_data(zone, rdatas.iter().map(Vec::as_slice)) {
+            Ok(data) => keys
+                .iter()
+                .any(|k| verify(&k.dnskey, &data, &sig.signature_data).is_ok()),
+            Err(_) => false,
+        };
+        if !verified {
+            violations
+                .push(at(format!("{what} signature by key {tag} does not verify")).for_key(tag));
+        }
+    }
+    violations
+}
+
+fn text_match_violations(skr: &TextSkr, ksr: &Ksr) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    if !same_zone(&skr.skr.header.domain, &ksr.header.domain) {
+        violations.push(Violation::new(format!(
+            "SKR zone {:?} is not the KSR's {:?}",
+            skr.skr.header.domain, ksr.header.domain
+        )));
+    }
+    let bundles = &skr.skr.bundles;
+    for (i, pair) in bundles.windows(2).enumerate() {
+        if pair[1].inception <= pair[0].inception {
+            violations.push(
+                Violation::new(format!(
+                    "bundle {} starts {}, not after the bundle before ({})",
+                    bundle_label(i + 1, &pair[1]),
+                    pair[1].inception,
+                    pair[0].inception
+                ))
+                .in_bundle(&pair[1].id),
+            );
+        }
+    }
+    for (i, request) in ksr.bundles.iter().enumerate() {
+        if !bundles.iter().any(|b| b.inception == request.inception) {
+            violations.push(
+                Violation::new(format!(
+                    "KSR bundle {} ({}) starts no SKR bundle",
+                    bundle_label(i, request),
+                    request.inception
+                ))
+                .in_bundle(&request.id),
+            );
+        }
+    }
+    if let (Some(first), Some(request)) = (bundles.first(), ksr.bundles.first()) {
+        if first.inception < request.inception {
+            violations.push(
+                Violation::new(format!(
+                    "the SKR starts {}, before the KSR's first instant {}",
+                    first.inception, request.inception
+                ))
+                .in_bundle(&first.id),
+            );
+        }
+    }
+    violations
+}
+
+fn text_pair_violations(zone: &Name, skr: &TextSkr, ksr: &Ksr) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let bundles = &skr.skr.bundles;
+    for (i, response) in bundles.iter().enumerate() {
+        let label = bundle_label(i, response);
+        let at = |message: String| -> Violation {
+            Violation::new(format!("bundle {label}: {message}")).in_bundle(&response.id)
+        };
+        let Some(request) = ksr
+            .bundles
+            .iter()
+            .rev()
+            .find(|b| b.inception <= response.inception)
+        else {
+            violations.push(at("starts before every KSR bundle".to_owned()));
+            continue;
+        };
+        let mut requested: Vec<&Dnskey> = request.dnskeys().collect();
+        let mut zsks: Vec<&Dnskey> = response.dnskeys().filter(|k| !k.is_sep()).collect();
+        requested.sort_by_key(|k| k.rdata());
+        requested.dedup();
+        zsks.sort_by_key(|k| k.rdata());
+        zsks.dedup();
+        for key in requested.iter().filter(|k| !zsks.contains(k)) {
+            violations.push(
+                at(format!(
+                    "ZSK {} of KSR bundle {} is missing",
+                    key.key_tag(),
+                    request.id
+                ))
+                .for_key(key.key_tag()),
+            );
+        }
+        for key in zsks.iter().filter(|k| !requested.contains(k)) {
+            violations.push(
+                at(format!(
+                    "has ZSK {}, which KSR bundle {} does not hold",
+                    key.key_tag(),
+                    request.id
+                ))
+                .for_key(key.key_tag()),
+            );
+        }
+        let ksks: Vec<&Dnskey> = response.dnskeys().filter(|k| k.is_sep()).collect();
+        if ksks.is_empty() {
+            violations.push(at("has no KSK".to_owned()));
+        }
+        let by_ksk: Vec<&Signature> = response
+            .signatures
+            .iter()
+            .filter(|s| {
+                ksks.iter()
+                    .any(|k| k.key_tag() == s.key_tag && k.algorithm() == s.algorithm)
+            })
+            .collect();
+        if by_ksk.is_empty() {
+            violations.push(at("no KSK signs the DNSKEY RRset".to_owned()));
+        }
+        if let Some(next) = bundles.get(i + 1) {
+            for sig in by_ksk.iter().filter(|s| s.expiration < next.inception) {
+                violations.push(
+                    at(format!(
+                        "KSK {} signature ends {}, before the next bundle starts {}: a gap",
+                        sig.key_tag, sig.expiration, next.inception
+                    ))
+                    .for_key(sig.key_tag),
+                );
+            }
+        }
+        let extra = skr.extra(i);
+        for cdnskey in &extra.cdnskeys {
+            let delete = cdnskey.dnskey.algorithm().to_int() == 0;
+            if !delete && !ksks.contains(&&cdnskey.dnskey) {
+                violations.push(
+                    at(format!(
+                        "CDNSKEY {} is none of the bundle's KSKs",
+                        cdnskey.dnskey.key_tag()
+                    ))
+                    .for_key(cdnskey.dnskey.key_tag()),
+                );
+            }
+        }
+        for cds in &extra.cds {
+            let delete = cds.ds.algorithm.to_int() == 0;
+            let matches = ksks
+                .iter()
+                .any(|k| Ds::compute(zone, k, cds.ds.digest_type).is_ok_and(|ds| ds == cds.ds));
+            if !delete && !matches {
+                violations.push(
+                    at(format!(
+                        "CDS {} (digest type {}) matches none of the bundle's KSKs",
+                        cds.ds.key_tag,
+                        cds.ds.digest_type.to_int()
+                    ))
+                    .for_key(cds.ds.key_tag),
+                );
+            }
+        }
+    }
+    violations
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +1070,117 @@ mod tests {
         let again = bind::parse_skr(&text, "ours").expect("reads");
         assert!(again.skr.bundles == ours.skr.bundles && again.extra == ours.extra);
         assert!(bind::write_skr(&again) == text);
+    }
+
+    fn repo_file(rel: &str) -> String {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../");
+        std::fs::read_to_string(format!("{path}{rel}")).expect("testdata")
+    }
+
+    /// What keymgr and dnssec-ksr wrote answers their KSRs by our text checks;
+    /// one changed signature byte fails SKR-VERIFY, a missing ZSK SKR-PAIR.
+    #[test]
+    fn the_peers_skrs_pass_the_text_checks() {
+        for name in ["example-rsa", "root-ecdsa-cds", "ed25519", "long-name"] {
+            let ksr = knot::parse_ksr(
+                &repo_file(&format!("testdata/interop/knot/{name}.ksr")),
+                name,
+            )
+            .expect("ksr");
+            let skr = knot::parse_skr(
+                &repo_file(&format!("testdata/interop/knot/{name}.skr")),
+                name,
+            )
+            .expect("skr");
+            let report = verify_text_skr(&skr, Some(&ksr.ksr), true);
+            assert!(report.is_ok(), "knot {name}: {report:#?}");
+        }
+        for name in ["example-rsa", "root-ecdsa", "ed25519", "long-name"] {
+            let ksr = bind::parse_ksr(
+                &repo_file(&format!("testdata/interop/bind/{name}.ksr")),
+                name,
+            )
+            .expect("ksr");
+            let skr = bind::parse_skr(
+                &repo_file(&format!("testdata/interop/bind/{name}.skr")),
+                name,
+            )
+            .expect("skr");
+            let report = verify_text_skr(&skr, Some(&ksr.ksr), true);
+            assert!(report.is_ok(), "bind {name}: {report:#?}");
+            let mut bad = skr.clone();
+            bad.skr.bundles[3].signatures[0].signature_data[7] ^= 1;
+            let report = verify_text_skr(&bad, Some(&ksr.ksr), true);
+            assert_eq!(report.failed().collect::<Vec<_>>(), [CheckId::SkrVerify]);
+            let mut bad = skr.clone();
+            bad.extra[2].signatures[0].signature_data[7] ^= 1;
+            assert!(
+                !verify_text_skr(&bad, None, true).is_ok(),
+                "a CDS/CDNSKEY signature"
+            );
+            let mut bad = skr;
+            let zsk = bad.skr.bundles[1]
+                .keys
+                .iter()
+                .position(|k| !k.dnskey.is_sep())
+                .expect("zsk");
+            bad.skr.bundles[1].keys.remove(zsk);
+            let report = verify_text_skr(&bad, Some(&ksr.ksr), true);
+            assert!(
+                report.failed().any(|id| id == CheckId::SkrPair),
+                "{report:#?}"
+            );
+        }
+    }
+
+    /// Our own SKRs pass the same checks, and the request preset lets the peers' KSRs through.
+    #[test]
+    fn our_skrs_pass_the_text_checks() {
+        let ksk = SoftKey::generate("ksk", SecurityAlgorithm::ECDSAP256SHA256, 256).expect("key");
+        for (peer, rel) in [
+            (Peer::Knot, "testdata/interop/knot/root-ecdsa-cds.ksr"),
+            (Peer::Bind, "testdata/interop/bind/root-ecdsa.ksr"),
+        ] {
+            let text = repo_file(rel);
+            let ksr = match peer {
+                Peer::Knot => knot::parse_ksr(&text, rel),
+                Peer::Bind => bind::parse_ksr(&text, rel),
+            }
+            .expect("ksr");
+            let now = ksr.ksr.bundles[0].inception;
+            let policy = TextPolicy::preset(peer, now, None);
+            let skr = sign_text_ksr(peer, &ksr, &[&ksk], &policy).expect("signs");
+            let report = verify_text_skr(&skr, Some(&ksr.ksr), true);
+            assert!(report.is_ok(), "{peer:?}: {report:#?}");
+            let checks = ceremony_policy::validate_ksr(
+                &ksr.ksr,
+                &ceremony_policy::KsrContext {
+                    policy: &request_policy(peer, ".", 172_800),
+                    previous: None,
+                    now,
+                    ksk_tags: &[ksk.dnskey().key_tag()],
+                },
+            );
+            assert!(checks.is_ok(), "{peer:?}: {checks:#?}");
+        }
+    }
+
+    /// Knobs set in the configuration win over the preset; root defaults do not.
+    #[test]
+    fn configured_knobs_override_the_preset() {
+        let preset = request_policy(Peer::Knot, "example.", 3600);
+        let same = overlay_request_policy(preset.clone(), &RequestPolicy::default());
+        assert_eq!(same, preset);
+        let configured = RequestPolicy {
+            acceptable_domains: vec!["example.com.".to_owned()],
+            num_bundles: 14,
+            ..RequestPolicy::default()
+        };
+        let mixed = overlay_request_policy(preset.clone(), &configured);
+        assert_eq!(mixed.acceptable_domains, ["example.com."]);
+        assert_eq!(mixed.num_bundles, 14);
+        assert_eq!(mixed.dns_ttl, 3600);
+        assert!(!mixed.check_bundle_intervals);
     }
 
     fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {

@@ -37,6 +37,7 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
             previous_skr,
             output,
             yes,
+            text,
         } => sign::run(
             &sign::SignArgs {
                 ksr,
@@ -45,6 +46,7 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
                 previous_skr,
                 output,
                 yes,
+                text,
             },
             global,
             env,
@@ -67,6 +69,8 @@ fn now(global: &Global, env: &dyn Env) -> Result<Timestamp, Failure> {
 /// A KSR or SKR as read from disk, with the facts the report shows.
 struct Input {
     name: String,
+    /// The format the document was read in.
+    format: ceremony_formats::Format,
     size: usize,
     fingerprint: Fingerprint,
     document: Document,
@@ -99,6 +103,7 @@ fn read_document(path: &Path, format: Format) -> Result<Input, Failure> {
     let document = format.parse(&text, &name)?;
     Ok(Input {
         name,
+        format,
         size,
         fingerprint,
         document,

@@ -10,11 +10,12 @@ use ceremony_formats::{icann, Document};
 use ceremony_keys::pkcs11::Pin;
 use ceremony_keys::KeyError;
 use ceremony_signer::backends::{load_keys, Prompt};
+use ceremony_signer::textsign::Peer;
 use ceremony_signer::{check, sign_ksr, SignError, SignRequest, SignerConfig};
 use serde_json::json;
 
 use super::{confirm, emit, emit_json, expect_ksr, expect_skr, now, read_document, write_output};
-use crate::args::{Format, Global};
+use crate::args::{Format, Global, TextSignArgs};
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
@@ -25,6 +26,7 @@ pub struct SignArgs {
     pub previous_skr: Option<PathBuf>,
     pub output: PathBuf,
     pub yes: bool,
+    pub text: TextSignArgs,
 }
 
 /// Secrets asked on the terminal, without echo.
@@ -66,7 +68,12 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let (input, ksr) = expect_ksr(read_document(&args.ksr, Format::Auto)?)?;
+    let input = read_document(&args.ksr, Format::Auto)?;
+    if let Some(peer) = Peer::of_format(input.format) {
+        return run_text(args, global, env, now, &config, &config_dir, input, peer);
+    }
+    refuse_text_options(&args.text)?;
+    let (input, ksr) = expect_ksr(input)?;
     let previous = args
         .previous_skr
         .as_ref()
@@ -168,4 +175,343 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
         emit(env, &out)?;
     }
     Ok(0)
+}
+
+/// An ICANN KSR is signed by the root's rules: the text signing options do not apply.
+fn refuse_text_options(text: &TextSignArgs) -> Result<(), Failure> {
+    let given: Vec<&str> = [
+        ("--preset", text.preset.is_some()),
+        ("--end", text.end.is_some()),
+        ("--validity", text.validity.is_some()),
+        ("--refresh", text.refresh.is_some()),
+        ("--inception-offset", text.inception_offset.is_some()),
+        ("--cdnskey", text.cdnskey.is_some()),
+        ("--cds", text.cds.is_some()),
+        ("--dnskey-ttl", text.dnskey_ttl.is_some()),
+        (
+            "--to",
+            text.to
+                .is_some_and(|f| f != Format::Icann && f != Format::Auto),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, set)| *set)
+    .map(|(name, _)| name)
+    .collect();
+    if given.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::input(format!(
+            "{} only apply to Knot DNS and BIND 9 KSRs; this KSR is ICANN XML, signed by its schema and the config's ksk_policy",
+            given.join(", ")
+        ))
+        .hint("to sign it by Knot's or BIND's rules, convert it first: ceremony convert KSR --to knot"))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Knot DNS and BIND 9 KSRs.
+
+/// Signs a Knot DNS or BIND 9 KSR: the KSR checks with the text preset, the
+/// signing-time checks, signing by the preset's rules, the text SKR checks,
+/// and the SKR in the KSR's format or `--to`.
+#[allow(clippy::too_many_arguments)]
+fn run_text(
+    args: &SignArgs,
+    global: &Global,
+    env: &mut dyn Env,
+    now: jiff::Timestamp,
+    config: &SignerConfig,
+    config_dir: &Path,
+    input: super::Input,
+    format_peer: Peer,
+) -> Result<u8, Failure> {
+    use ceremony_formats::model::TextKsr;
+    use ceremony_policy::{CheckId, Outcome};
+    use ceremony_signer::textsign::{
+        overlay_request_policy, request_policy, sign_text_ksr, verify_text_skr, TextPolicy,
+    };
+    use ceremony_signer::Schema;
+
+    let text = &args.text;
+    let peer = match text.preset {
+        None => format_peer,
+        Some(crate::args::Peer::Knot) => Peer::Knot,
+        Some(crate::args::Peer::Bind) => Peer::Bind,
+    };
+    let target = match text.to {
+        None | Some(Format::Auto) => format_peer.format(),
+        Some(Format::Knot) => ceremony_formats::Format::Knot,
+        Some(Format::Bind) => ceremony_formats::Format::Bind,
+        Some(Format::Icann) => {
+            return Err(Failure::input(
+                "an SKR for a Knot DNS or BIND 9 KSR is written as knot or bind: the ICANN format has no place for CDS/CDNSKEY and ties each signature to its bundle's times",
+            )
+            .hint("--to knot or --to bind; `ceremony convert` translates documents and says what is lost"))
+        }
+    };
+    let (input, ksr) = expect_ksr(input)?;
+    let previous = args
+        .previous_skr
+        .as_ref()
+        .map(|path| {
+            read_document(path, Format::Auto).and_then(|doc| {
+                let text_format = doc.format != ceremony_formats::Format::Icann;
+                let (doc, mut skr) = expect_skr(doc)?;
+                if text_format {
+                    // A text SKR's bundle starts after its signatures do: for the
+                    // chain checks, each bundle spans its signatures' validity.
+                    for bundle in &mut skr.bundles {
+                        if let Some(first) = bundle.signatures.first() {
+                            bundle.inception = first.inception;
+                            bundle.expiration = first.expiration;
+                        }
+                    }
+                }
+                Ok((doc, skr))
+            })
+        })
+        .transpose()?;
+
+    // The KSKs: the same keys sign every bundle in these formats.
+    let schema = config
+        .schema(&args.schema, ksr.bundles.len())
+        .map_err(sign_failure)?;
+    let mut actions = schema.slots.values();
+    let Some(action) = actions.next().cloned() else {
+        return Err(Failure::input(format!(
+            "schema {:?} has no slots",
+            schema.name
+        )));
+    };
+    let uniform = actions.all(|a| *a == action)
+        && action.revoke.is_empty()
+        && action.publish.iter().all(|k| action.sign.contains(k));
+    if !uniform {
+        return Err(Failure::input(format!(
+            "schema {:?} changes the KSKs between slots or revokes one; a Knot DNS or BIND 9 SKR is signed by the same KSKs throughout",
+            schema.name
+        ))
+        .hint("use a schema in which the same keys publish and sign every slot"));
+    }
+    let schema = Schema {
+        name: schema.name.clone(),
+        slots: (1..=ksr.bundles.len())
+            .map(|slot| (slot, action.clone()))
+            .collect(),
+    };
+
+    let mut out = render::file_heading("KSR", &input.facts());
+    out.push_str(&render::document(&input.document));
+    if let Some((prev, _)) = &previous {
+        out.push('\n');
+        out.push_str(&render::file_heading("Previous SKR", &prev.facts()));
+    }
+    if !global.json {
+        emit(env, &out)?;
+    }
+
+    let names = action.sign.clone();
+    let keys = load_keys(config, config_dir, &names, &TerminalPrompt).map_err(sign_failure)?;
+    let ring = keys.ring();
+
+    let mut policy = TextPolicy::preset(peer, now, parse_end(text.end.as_deref())?);
+    apply_knobs(&mut policy, text)?;
+    if text.dnskey_ttl.is_none() {
+        policy.dnskey_ttl = config.ksk_policy.ttl;
+    }
+    policy.generator = match target {
+        ceremony_formats::Format::Bind => ceremony_formats::bind::BIND_VERSION.to_owned(),
+        _ => ceremony_formats::knot::KNOT_VERSION.to_owned(),
+    };
+    // The TTL the KSK operator expects: --dnskey-ttl, or the config's ksk_policy.ttl.
+    let checked_ttl = text.dnskey_ttl.unwrap_or(config.ksk_policy.ttl);
+    let mut text_config = config.clone();
+    text_config.request_policy = overlay_request_policy(
+        request_policy(peer, &ksr.header.domain, checked_ttl),
+        &config.request_policy,
+    );
+    let request = SignRequest {
+        ksr: &ksr,
+        schema: &schema,
+        config: &text_config,
+        keys: &ring,
+        previous: previous.as_ref().map(|(_, skr)| skr),
+        now,
+    };
+    let context = format!(
+        "{}, preset {} (the config's request_policy knobs override it), schema {}, as of {now}",
+        args.config.display(),
+        peer.name(),
+        schema.name
+    );
+    let mut report = check(&request);
+    report.replace(
+        CheckId::KsrPolicySafety,
+        Outcome::NotApplicable(
+            "the same KSKs sign every bundle of a Knot DNS or BIND 9 SKR: no KSK is published or retired".to_owned(),
+        ),
+    );
+    let fail = |env: &mut dyn Env,
+                report: ceremony_policy::Report,
+                when: &str|
+     -> Result<u8, Failure> {
+        if global.json {
+            emit_json(
+                env,
+                &json!({"file": render::file_json(&input.facts()), "report": render::report_json(&report), "output": null}),
+            )?;
+        } else {
+            emit(env, &render::report(&report, &format!("{when}{context}")))?;
+        }
+        Err(sign_failure(SignError::Policy(Box::new(report))))
+    };
+    if !report.is_ok() {
+        return fail(env, report, "");
+    }
+    if !global.json {
+        emit(env, &render::report(&report, &context))?;
+    }
+    if !args.yes {
+        confirm(env, "\nSign every bundle of this KSR?", "not signed")?;
+    }
+    let ksks: Vec<&dyn ceremony_keys::KeySigner> = names
+        .iter()
+        .filter_map(|name| ring.get(name).copied())
+        .collect();
+    let request_text = TextKsr {
+        ksr: ksr.clone(),
+        generator: String::new(),
+    };
+    let skr = sign_text_ksr(peer, &request_text, &ksks, &policy).map_err(sign_failure)?;
+    let after = verify_text_skr(&skr, Some(&ksr), config.response_policy.validate_signatures);
+    for id in [CheckId::SkrVerify, CheckId::SkrMatch, CheckId::SkrPair] {
+        if let Some(outcome) = after.outcome(id) {
+            report.replace(id, outcome.clone());
+        }
+    }
+    if !report.is_ok() {
+        return fail(env, report, "after signing: ");
+    }
+    let written_text = match target {
+        ceremony_formats::Format::Bind => ceremony_formats::bind::write_skr(&skr),
+        _ => ceremony_formats::knot::write_skr(&skr),
+    };
+    let written = write_output(&args.output, &written_text)?;
+    let facts = written.facts();
+    let signatures: usize = skr
+        .skr
+        .bundles
+        .iter()
+        .zip(&skr.extra)
+        .map(|(b, e)| b.signatures.len() + e.signatures.len())
+        .sum();
+    if global.json {
+        emit_json(
+            env,
+            &json!({
+                "file": render::file_json(&input.facts()),
+                "format": input.format.name(),
+                "preset": peer.name(),
+                "to": target.name(),
+                "report": render::report_json(&report),
+                "output": render::file_json(&facts),
+                "bundles": skr.skr.bundles.len(),
+                "signatures": signatures,
+                "keys": keys.sources.iter().map(|(n, s)| json!({"name": n, "source": s})).collect::<Vec<_>>(),
+            }),
+        )?;
+    } else {
+        let mut out = render::report(&report, &format!("after signing: {context}"));
+        out.push_str(&format!(
+            "\nSigned {} KSR bundles by {}'s rules: {} response bundles, {signatures} signatures. Wrote the SKR ({}):\n\n",
+            ksr.bundles.len(),
+            match peer {
+                Peer::Knot => "Knot DNS",
+                Peer::Bind => "BIND 9",
+            },
+            skr.skr.bundles.len(),
+            target.name()
+        ));
+        out.push_str(&render::file_heading("SKR", &facts));
+        out.push_str(&render::document(&Document::Skr(skr.skr)));
+        emit(env, &out)?;
+    }
+    Ok(0)
+}
+
+fn parse_end(text: Option<&str>) -> Result<Option<jiff::Timestamp>, Failure> {
+    text.map(|t| {
+        ceremony_formats::parse_datetime(t).map_err(|e| {
+            Failure::input(format!("--end {t:?} is not an RFC 3339 instant: {e}"))
+                .hint("write it like 2027-11-29T00:00:00Z")
+        })
+    })
+    .transpose()
+}
+
+/// Reads `21d`, `90m`, `3600s`, `3600` or an xsd:duration such as `P21D`, in seconds.
+pub(crate) fn parse_seconds(flag: &str, text: &str) -> Result<i64, Failure> {
+    let bad = || {
+        Failure::input(format!("{flag} {text:?} is not a duration"))
+            .hint("write it like 21d, 90m, 1h, 3600 (seconds) or P21D")
+    };
+    if text.starts_with('P') {
+        return ceremony_formats::Duration::parse_xsd(text)
+            .map(|d| d.as_seconds())
+            .map_err(|_| bad());
+    }
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let number: i64 = number.parse().map_err(|_| bad())?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        "w" => 7 * 86400,
+        _ => return Err(bad()),
+    };
+    number.checked_mul(scale).ok_or_else(bad)
+}
+
+fn apply_knobs(
+    policy: &mut ceremony_signer::textsign::TextPolicy,
+    text: &TextSignArgs,
+) -> Result<(), Failure> {
+    use ceremony_dnssec::DigestAlgorithm;
+    if let Some(v) = &text.validity {
+        policy.validity_seconds = parse_seconds("--validity", v)?;
+    }
+    if let Some(v) = &text.refresh {
+        policy.refresh_seconds = parse_seconds("--refresh", v)?;
+    }
+    if let Some(v) = &text.inception_offset {
+        policy.inception_offset_seconds = parse_seconds("--inception-offset", v)?;
+    }
+    if let Some(v) = text.cdnskey {
+        policy.cdnskey = v == crate::args::OnOff::On;
+    }
+    if let Some(ttl) = text.dnskey_ttl {
+        policy.dnskey_ttl = ttl;
+    }
+    if let Some(list) = &text.cds {
+        policy.cds_digests = if list == "none" {
+            Vec::new()
+        } else {
+            list.split(',')
+                .map(|name| match name.trim().to_ascii_lowercase().as_str() {
+                    "sha256" | "sha-256" | "2" => Ok(DigestAlgorithm::SHA256),
+                    "sha384" | "sha-384" | "4" => Ok(DigestAlgorithm::SHA384),
+                    other => Err(
+                        Failure::input(format!("--cds: unknown digest type {other:?}"))
+                            .hint("use sha256, sha384, a list of them, or none"),
+                    ),
+                })
+                .collect::<Result<_, _>>()?
+        };
+    }
+    Ok(())
 }
