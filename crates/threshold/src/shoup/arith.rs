@@ -8,7 +8,7 @@
 //! values (the message, a share's `x_i`, `z` and `c`, the public key).
 
 use crypto_bigint::modular::{BoxedMontyForm, BoxedMontyParams};
-use crypto_bigint::{BoxedUint, Choice, CtLt as _, Odd, SquareAssign, Word};
+use crypto_bigint::{BoxedUint, Choice, CtLt as _, MontyMultiplier as _, Odd, Word};
 use num_bigint::{BigInt, BigUint, Sign};
 use rand_core::CryptoRngCore;
 use zeroize::Zeroizing;
@@ -18,6 +18,10 @@ use zeroize::Zeroizing;
 /// of b squarings and b/4 multiplications with a 4-bit window.
 const COMB_ROWS: u32 = 6;
 const COMB_ENTRIES: usize = 1 << COMB_ROWS;
+
+/// crypto-bigint's prepared Montgomery multiplier: no allocation per product,
+/// and a dedicated squaring kernel for 2048-bit moduli.
+type Multiplier<'a> = <BoxedMontyForm as crypto_bigint::MontyForm>::Multiplier<'a>;
 
 /// Rounds a bit count up to whole limbs, the precision crypto-bigint uses.
 pub(crate) fn limb_precision(bits: u32) -> u32 {
@@ -165,12 +169,13 @@ impl FixedBase {
     pub(crate) fn new(base: &BoxedMontyForm, max_bits: u32) -> FixedBase {
         let columns = max_bits.div_ceil(COMB_ROWS).max(1);
         let one = BoxedMontyForm::one(base.params());
+        let mut mm = Multiplier::from(base.params());
         let mut rows = Vec::with_capacity(COMB_ROWS as usize);
         rows.push(base.clone());
         for row in 1..COMB_ROWS as usize {
             let mut next = rows[row - 1].clone();
             for _ in 0..columns {
-                next.square_assign();
+                mm.square_assign(&mut next);
             }
             rows.push(next);
         }
@@ -178,7 +183,8 @@ impl FixedBase {
         table.push(one.clone());
         for j in 1..COMB_ENTRIES {
             let top = (usize::BITS - 1 - j.leading_zeros()) as usize;
-            let entry = table[j ^ (1 << top)].mul(&rows[top]);
+            let mut entry = table[j ^ (1 << top)].clone();
+            mm.mul_assign(&mut entry, &rows[top]);
             table.push(entry);
         }
         let limbs = one.as_montgomery().nlimbs();
@@ -222,10 +228,11 @@ impl FixedBase {
     /// bound it by construction, so only public sizes are compared).
     pub(crate) fn pow_ct(&self, exp: &BoxedUint) -> BoxedMontyForm {
         debug_assert!(exp.bits_precision() <= limb_precision(self.max_bits()) + Word::BITS);
+        let mut mm = Multiplier::from(self.one.params());
         let mut acc = self.one.clone();
         let mut selected = Zeroizing::new(vec![0 as Word; self.limbs]);
         for col in (0..self.columns).rev() {
-            acc.square_assign();
+            mm.square_assign(&mut acc);
             let index = Zeroizing::new(self.column_index(exp, col));
             selected.iter_mut().for_each(|w| *w = 0);
             for (j, entry) in self.flat.chunks_exact(self.limbs).enumerate() {
@@ -238,19 +245,20 @@ impl FixedBase {
                 BoxedUint::from_words(selected.iter().copied()),
                 acc.params(),
             );
-            acc *= &factor;
+            mm.mul_assign(&mut acc, &factor);
         }
         acc
     }
 
     /// `g^exp` for a public exponent below 2^[`FixedBase::max_bits`].
     pub(crate) fn pow_vartime(&self, exp: &BoxedUint) -> BoxedMontyForm {
+        let mut mm = Multiplier::from(self.one.params());
         let mut acc = self.one.clone();
         for col in (0..self.columns).rev() {
-            acc.square_assign();
+            mm.square_assign(&mut acc);
             let index = self.column_index(exp, col) as usize;
             if index != 0 {
-                acc *= &self.table[index];
+                mm.mul_assign(&mut acc, &self.table[index]);
             }
         }
         acc
