@@ -442,7 +442,7 @@ fn run_text(
 
 fn parse_end(text: Option<&str>) -> Result<Option<jiff::Timestamp>, Failure> {
     text.map(|t| {
-        ceremony_formats::parse_datetime(t).map_err(|e| {
+        t.parse::<jiff::Timestamp>().map_err(|e| {
             Failure::input(format!("--end {t:?} is not an RFC 3339 instant: {e}"))
                 .hint("write it like 2027-11-29T00:00:00Z")
         })

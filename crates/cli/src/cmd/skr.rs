@@ -17,7 +17,8 @@ pub fn run(command: SkrCommand, global: &Global, env: &mut dyn Env) -> Result<u8
         config,
     } = command;
     let (config, policy_name) = load_config(config.as_deref())?;
-    let (input, skr) = expect_skr(read_document(&skr, Format::Auto)?)?;
+    let skr_path = skr;
+    let (input, skr) = expect_skr(read_document(&skr_path, Format::Auto)?)?;
     let ksr = ksr
         .map(|path| read_document(&path, Format::Auto).and_then(expect_ksr))
         .transpose()?;
@@ -39,7 +40,18 @@ pub fn run(command: SkrCommand, global: &Global, env: &mut dyn Env) -> Result<u8
         ),
         None => (None, "none".to_owned()),
     };
-    let report = verify_skr(
+    let text_skr = match input.format {
+        ceremony_formats::Format::Knot => Some(ceremony_formats::knot::parse_skr(
+            &ceremony_formats::read_text_file(&skr_path)?,
+            &input.name,
+        )?),
+        ceremony_formats::Format::Bind => Some(ceremony_formats::bind::parse_skr(
+            &ceremony_formats::read_text_file(&skr_path)?,
+            &input.name,
+        )?),
+        ceremony_formats::Format::Icann => None,
+    };
+    let mut report = verify_skr(
         &skr,
         &SkrContext {
             policy: &config.response_policy,
@@ -48,6 +60,14 @@ pub fn run(command: SkrCommand, global: &Global, env: &mut dyn Env) -> Result<u8
             previous: previous.as_ref().map(|(_, p)| (p, &config.request_policy)),
         },
     );
+    if let Some(text) = &text_skr {
+        // Knot DNS and BIND 9 SKRs answer by their own rules (textsign::verify_text_skr).
+        report.merge(ceremony_signer::textsign::verify_text_skr(
+            text,
+            ksr.as_ref().map(|(_, k)| k),
+            config.response_policy.validate_signatures,
+        ));
+    }
     if global.json {
         emit_json(
             env,

@@ -1,0 +1,507 @@
+//! Knot DNS and BIND 9 offline-KSK interoperability, proven against the real
+//! programs: their zone-operator side writes the KSR, `ceremony sign` answers
+//! it through the binary, and their side imports the SKR, signs a zone with
+//! it, and that zone passes their own checkers and an independent one.
+//!
+//! * Knot DNS 3.2: `keymgr generate-ksr` → `ceremony sign` → `keymgr
+//!   import-skr` (exit code checked) → `kzonesign` → `kzonecheck -d on` and
+//!   `ldns-verify-zone -k <our DS>`; one changed signature byte in our SKR
+//!   makes `import-skr` fail.
+//! * BIND 9.20: `dnssec-ksr request` → `ceremony sign` → the bundle in force
+//!   now, with its KSK signatures, goes into the zone, `dnssec-signzone -x`
+//!   signs it with the ZSK alone, and `dnssec-verify` passes.
+//!
+//! The programs come from `scripts/interop-setup` (which `scripts/test`
+//! runs); without them these tests fail and say so, unless
+//! `CEREMONY_SKIP_INTEROP` is set.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{ceremony, hsm_toml, s, Run, SoftHsm};
+
+/// Whether every program is installed; panics when one is missing, unless
+/// `CEREMONY_SKIP_INTEROP` is set, in which case the test is skipped.
+fn peers(programs: &[&str]) -> bool {
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("sh")
+                .args(["-c", &format!("command -v {p}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var_os("CEREMONY_SKIP_INTEROP").is_some() {
+        eprintln!("skipped: {missing:?} not installed and CEREMONY_SKIP_INTEROP is set");
+        return false;
+    }
+    panic!("{missing:?} not installed: run scripts/interop-setup (or set CEREMONY_SKIP_INTEROP=1)");
+}
+
+/// Runs a program in `dir`.
+fn exec(dir: &Path, program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"))
+}
+
+fn shown(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs a program in `dir` and returns its stdout; panics unless it exits 0.
+#[track_caller]
+fn ok(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = exec(dir, program, args);
+    assert!(out.status.success(), "{program} {args:?}: {}", shown(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn shared(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel)
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> PathBuf {
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    path.to_owned()
+}
+
+/// A KSK `KSK-TEXT` (RSA-2048) generated in a keystore in `dir`, and the config naming it.
+fn keystore_ksk(dir: &Path) -> PathBuf {
+    write(&dir.join("passphrase"), "interop test passphrase\n");
+    let config = write(
+        &dir.join("keystore.toml"),
+        "[keystore]\ndir = \"keys\"\npassphrase_file = \"passphrase\"\nwork_factor = 10\n\n\
+         [keys.ksk]\nlabel = \"KSK-TEXT\"\nalgorithm = \"RSASHA256\"\nrsa_size = 2048\n\
+         valid_from = \"2020-01-01T00:00:00Z\"\n",
+    );
+    ceremony(&["key", "generate", "KSK-TEXT", "--config", s(&config)]).expect_code(0);
+    config
+}
+
+/// The test key RSA1 (tag 25486) in a SoftHSM2 token in `dir`, and the config naming it.
+fn softhsm_ksk(dir: &Path) -> PathBuf {
+    SoftHsm::new(dir).import("softhsm-keys/rsa-2048-1.pem", "RSA1", 0x11);
+    write(
+        &dir.join("softhsm.toml"),
+        &format!(
+            "{}[keys.ksk]\nlabel = \"RSA1\"\nkey_tag = 25486\nalgorithm = \"RSASHA256\"\n\
+             rsa_size = 2048\nvalid_from = \"2020-01-01T00:00:00Z\"\n",
+            hsm_toml()
+        ),
+    )
+}
+
+/// `ceremony sign KSR --config CFG -o SKR --yes` plus `extra`.
+fn sign(ksr: &Path, config: &Path, skr: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["sign", s(ksr), "--config", s(config), "-o", s(skr), "--yes"];
+    args.extend_from_slice(extra);
+    ceremony(&args)
+}
+
+/// The DS records of the config's KSK for `zone`, as `ceremony key ds` prints them.
+fn our_ds(config: &Path, label: &str, zone: &str) -> String {
+    let run = ceremony(&["key", "ds", label, "--config", s(config), "--zone", zone]);
+    run.expect_code(0);
+    run.stdout.clone()
+}
+
+/// A small zone at `zone`, without DNSSEC records.
+fn zone_text(zone: &str) -> String {
+    format!(
+        "$ORIGIN {zone}\n$TTL 3600\n\
+         @    IN SOA ns1 hostmaster 1 7200 3600 1209600 3600\n\
+         @    IN NS  ns1\n\
+         ns1  IN A   192.0.2.1\n\
+         www  IN A   192.0.2.2\n\
+         @    IN MX  10 www\n"
+    )
+}
+
+/// Changes one base64 character of the signature of the first RRSIG in a
+/// Knot SKR (the line after the one holding the signer's name).
+fn tamper_knot_signature(skr: &str) -> String {
+    let mut lines: Vec<String> = skr.lines().map(str::to_owned).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains(" RRSIG "))
+        .expect("an RRSIG")
+        + 2;
+    let line = &lines[at];
+    let start = line.len() - line.trim_start().len() + 5;
+    let old = line.as_bytes()[start];
+    let new = if old == b'A' { 'B' } else { 'A' };
+    lines[at] = format!("{}{new}{}", &line[..start], &line[start + 1..]);
+    lines.join("\n") + "\n"
+}
+
+// ---------------------------------------------------------------------------
+// Knot DNS
+
+/// The ZSK side of the sample Knot configuration, in `dir`, for `zone`.
+fn knot_zsk_side(dir: &Path, zone: &str) -> PathBuf {
+    for sub in ["zsk/run", "zsk/keys", "zsk/zones"] {
+        std::fs::create_dir_all(dir.join(sub)).expect("dirs");
+    }
+    let conf = read(&shared("knot/zsk-side.knot.conf"))
+        .replace("@WORKDIR@", s(dir))
+        .replace("  - domain: example.", &format!("  - domain: \"{zone}\""));
+    write(&dir.join("zsk.conf"), &conf)
+}
+
+/// `keymgr generate-ksr` for a year ahead → `ceremony sign` (KSK in the
+/// keystore) → `keymgr import-skr` exits 0 → `kzonesign` → the signed zone
+/// passes `kzonecheck -d on` and `ldns-verify-zone -k <our DS>`. A changed
+/// signature byte makes `import-skr` fail.
+#[test]
+fn knot_imports_our_skr_and_signs_a_zone_that_verifies() {
+    if !peers(&["keymgr", "kzonesign", "kzonecheck", "ldns-verify-zone"]) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let config = keystore_ksk(dir);
+    knot_zsk_side(dir, "example.");
+    ok(
+        dir,
+        "keymgr",
+        &["-c", "zsk.conf", "example.", "pregenerate", "+1y"],
+    );
+    let ksr = ok(
+        dir,
+        "keymgr",
+        &["-c", "zsk.conf", "example.", "generate-ksr", "+0", "+1y"],
+    );
+    let ksr_path = write(&dir.join("example.ksr"), &ksr);
+    let skr_path = dir.join("example.skr");
+    let run = sign(&ksr_path, &config, &skr_path, &["--json"]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["format"], "knot");
+    assert_eq!(json["preset"], "knot");
+    assert!(run.checks("failed").is_empty());
+    for id in [
+        "SKR-VERIFY",
+        "SKR-MATCH",
+        "SKR-PAIR",
+        "KSK-MATCH",
+        "KSR-BUNDLE-KEYS",
+    ] {
+        assert!(
+            run.checks("passed").contains(&id.to_owned()),
+            "{id}: {json}"
+        );
+    }
+    assert!(
+        run.checks("not_applicable")
+            .contains(&"KSR-BUNDLE-POP".to_owned()),
+        "{json}"
+    );
+
+    // Knot's own side takes it; its exit code is what counts.
+    let out = run_keymgr(dir, &["import-skr", "example.skr"]);
+    assert!(
+        out.status.success(),
+        "import-skr refused our SKR: {}",
+        shown(&out)
+    );
+
+    // kzonesign signs the zone with its ZSK and our KSK's offline signatures.
+    write(&dir.join("zsk/zones/example.zone"), &zone_text("example."));
+    ok(
+        dir,
+        "kzonesign",
+        &["-c", "zsk.conf", "-o", "signed", "example."],
+    );
+    let signed = dir.join("signed/example.zone");
+    let zone = read(&signed);
+    let ds_text = our_ds(&config, "KSK-TEXT", "example.");
+    let tag = ds_text.split_whitespace().nth(4).expect("key tag");
+    assert!(
+        zone.contains(&format!("{tag} example.")),
+        "our KSK {tag} signs:\n{zone}"
+    );
+    ok(
+        dir,
+        "kzonecheck",
+        &["-d", "on", "-o", "example.", s(&signed)],
+    );
+    let ds = write(&dir.join("ds"), &ds_text);
+    let verified = ok(dir, "ldns-verify-zone", &["-k", s(&ds), s(&signed)]);
+    assert!(verified.contains("Zone is verified"), "{verified}");
+    // A control: ldns-verify-zone does check the chain to the DS given.
+    let sha256 = ds_text.lines().next().expect("DS SHA-256");
+    let last = sha256.chars().last().expect("digit");
+    let wrong = format!(
+        "{}{}\n",
+        &sha256[..sha256.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let wrong = write(&dir.join("wrong-ds"), &wrong);
+    let out = exec(dir, "ldns-verify-zone", &["-k", s(&wrong), s(&signed)]);
+    assert!(
+        !out.status.success(),
+        "ldns-verify-zone accepted a wrong DS: {}",
+        shown(&out)
+    );
+
+    // One changed signature byte: Knot refuses the SKR, and says why.
+    let good = read(&skr_path);
+    write(&dir.join("tampered.skr"), &tamper_knot_signature(&good));
+    let out = run_keymgr(dir, &["import-skr", "tampered.skr"]);
+    assert!(
+        !out.status.success(),
+        "import-skr took a tampered SKR: {}",
+        shown(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no valid signature"),
+        "{}",
+        shown(&out)
+    );
+    // Our own verifier refuses it too (SKR-VERIFY), and passes the real one.
+    let tampered = dir.join("tampered.skr");
+    let run = ceremony(&[
+        "skr",
+        "verify",
+        s(&tampered),
+        "--ksr",
+        s(&ksr_path),
+        "--json",
+    ]);
+    run.expect_code(1);
+    assert!(run.checks("failed").contains(&"SKR-VERIFY".to_owned()));
+    let run = ceremony(&[
+        "skr",
+        "verify",
+        s(&skr_path),
+        "--ksr",
+        s(&ksr_path),
+        "--json",
+    ]);
+    run.expect_code(0);
+    // And the good one still imports after the refusal.
+    let out = run_keymgr(dir, &["import-skr", "example.skr"]);
+    assert!(out.status.success(), "{}", shown(&out));
+}
+
+fn run_keymgr(dir: &Path, args: &[&str]) -> Output {
+    let mut all = vec!["-c", "zsk.conf", "example."];
+    all.extend_from_slice(args);
+    exec(dir, "keymgr", &all)
+}
+
+// ---------------------------------------------------------------------------
+// BIND 9
+
+/// The sample `dnssec-policy` in `dir/named.conf`, and the ZSK side's `dnssec-ksr keygen` for a year.
+fn bind_zsk_side(dir: &Path, zone: &str) {
+    std::fs::create_dir_all(dir.join("zsk")).expect("dirs");
+    std::fs::copy(
+        shared("bind/named.conf.dnssec-policy"),
+        dir.join("named.conf"),
+    )
+    .expect("named.conf");
+    ok(
+        dir,
+        "dnssec-ksr",
+        &[
+            "-l",
+            "named.conf",
+            "-k",
+            "offline",
+            "-K",
+            "zsk",
+            "-i",
+            "now",
+            "-e",
+            "+1y",
+            "keygen",
+            zone,
+        ],
+    );
+}
+
+fn bind_request(dir: &Path, zone: &str) -> PathBuf {
+    let ksr = ok(
+        dir,
+        "dnssec-ksr",
+        &[
+            "-l",
+            "named.conf",
+            "-k",
+            "offline",
+            "-K",
+            "zsk",
+            "-i",
+            "now",
+            "-e",
+            "+1y",
+            "request",
+            zone,
+        ],
+    );
+    write(&dir.join("zone.ksr"), &ksr)
+}
+
+/// The records of the first bundle of a BIND SKR, as zone-file lines.
+fn first_bind_bundle(skr: &str) -> String {
+    let mut out = String::new();
+    for line in skr.lines().skip(1) {
+        if line.starts_with(";;") {
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The `K<zone>+alg+tag` names of the ZSK files whose public key is among `records`.
+fn zsk_files(zsk_dir: &Path, records: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(zsk_dir).expect("zsk dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "key") {
+            let text = read(&path);
+            let key = text
+                .lines()
+                .find(|l| !l.starts_with(';'))
+                .and_then(|l| {
+                    l.split_whitespace()
+                        .skip(6)
+                        .collect::<Vec<_>>()
+                        .join("")
+                        .into()
+                })
+                .unwrap_or_default();
+            let flat: String = records.split_whitespace().collect();
+            if !key.is_empty() && flat.contains(&key) {
+                names.push(
+                    path.file_stem()
+                        .expect("stem")
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    names
+}
+
+/// Signs `zone` with its ZSK files alone (`dnssec-signzone -x`: the DNSKEY,
+/// CDNSKEY and CDS RRsets keep the KSK signatures of the SKR bundle in the
+/// zone file), then `dnssec-verify`; returns both outputs, or the failure.
+fn bind_sign_and_verify(dir: &Path, zone: &str, bundle: &str) -> Result<String, String> {
+    let zsks = zsk_files(&dir.join("zsk"), bundle);
+    assert_eq!(
+        zsks.len(),
+        1,
+        "one ZSK in force in the first bundle: {zsks:?}"
+    );
+    write(
+        &dir.join("zone.db"),
+        &format!("{}{bundle}", zone_text(zone)),
+    );
+    let signed = dir.join("zone.signed");
+    let _ = std::fs::remove_file(&signed);
+    let mut args = vec![
+        "-x",
+        "-o",
+        zone,
+        "-K",
+        "zsk",
+        "-f",
+        "zone.signed",
+        "zone.db",
+    ];
+    args.extend(zsks.iter().map(String::as_str));
+    let out = exec(dir, "dnssec-signzone", &args);
+    if !out.status.success() {
+        return Err(format!("dnssec-signzone: {}", shown(&out)));
+    }
+    let out = exec(dir, "dnssec-verify", &["-o", zone, "zone.signed"]);
+    if !out.status.success() {
+        return Err(format!("dnssec-verify: {}", shown(&out)));
+    }
+    Ok(String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout))
+}
+
+/// `dnssec-ksr request` for a year → `ceremony sign` (KSK in SoftHSM) → the
+/// zone signed by BIND with the ZSK and our KSK's signatures passes
+/// `dnssec-verify`; with one of our signatures changed, it does not.
+#[test]
+fn bind_signs_a_zone_with_our_skr_that_verifies() {
+    if !peers(&["dnssec-ksr", "dnssec-signzone", "dnssec-verify"]) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let config = softhsm_ksk(dir);
+    bind_zsk_side(dir, "example.");
+    let ksr = bind_request(dir, "example.");
+    let end = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(366 * 24))
+        .expect("a year on")
+        .to_string();
+    let skr_path = dir.join("zone.skr");
+    let run = sign(&ksr, &config, &skr_path, &["--end", &end, "--json"]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(json["format"], "bind");
+    assert_eq!(json["preset"], "bind");
+    // BIND signs DNSKEY, CDNSKEY and CDS in every bundle.
+    assert_eq!(
+        json["signatures"].as_u64().expect("count"),
+        3 * json["bundles"].as_u64().expect("bundles")
+    );
+    let skr = read(&skr_path);
+    let bundle = first_bind_bundle(&skr);
+    assert!(bundle.contains("25486 example."), "{bundle}");
+    let verified = bind_sign_and_verify(dir, "example.", &bundle).unwrap_or_else(|e| panic!("{e}"));
+    assert!(verified.contains("Zone fully signed"), "{verified}");
+    assert!(read(&dir.join("zone.signed")).contains("25486 example."));
+
+    // A control: with our DNSKEY signature changed, BIND's chain breaks.
+    let mut lines: Vec<String> = bundle.lines().map(str::to_owned).collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("RRSIG\tDNSKEY"))
+        .expect("RRSIG DNSKEY");
+    let sig_start = lines[at].rfind(' ').expect("signature") + 5;
+    let flipped = if lines[at].as_bytes()[sig_start] == b'A' {
+        "B"
+    } else {
+        "A"
+    };
+    lines[at].replace_range(sig_start..=sig_start, flipped);
+    let tampered = lines.join("\n") + "\n";
+    let refused = bind_sign_and_verify(dir, "example.", &tampered)
+        .expect_err("BIND accepted a changed KSK signature");
+    assert!(
+        refused.contains("No self-signed KSK DNSKEY found"),
+        "{refused}"
+    );
+    // And our own verifier passes the SKR against the KSR.
+    ceremony(&["skr", "verify", s(&skr_path), "--ksr", s(&ksr)]).expect_code(0);
+}
