@@ -9,7 +9,9 @@
 //!   and one software key (`shared/data/icann/softhsm-keys/rsa-2048-1.pem`).
 //! * `frost_3_of_7_signature`: FROST Ed25519, both rounds, 3 of 7.
 //! * `deal_rsa_2048`: a full 2048-bit 3-of-7 dealing, safe primes included
-//!   (slow; `bench/safe-primes.sh` runs it against OpenSSL's RSA keygen).
+//!   (slow; `crates/threshold/bench/safe-primes.sh` runs it against OpenSSL).
+//!
+//! divan reports wall time; `benches/quarter_cpu.rs` measures the quarter's CPU time.
 //!
 //! Run with `cargo bench -p ceremony-threshold`; divan prints medians.
 
