@@ -18,6 +18,11 @@
 //!    consistency proof from the rebuilt tree, verified as §2.1.4.2 says;
 //! 5. a closed ceremony's last checkpoint covers every entry.
 //!
+//! [`verify_committed`] makes the same checks on an interrupted transcript:
+//! on what [`Log::open`](crate::Log::open) would keep of it after a crash,
+//! without changing it, and [`declared_log_key`] reads the key the first
+//! entry declares, for an auditor who was not given one.
+//!
 //! The first failure is returned, naming the entry (by index) or the
 //! checkpoint (by file). On success the [`Timeline`] holds every entry and
 //! checkpoint, reads as a story ([`fmt::Display`]), and offers the hooks
@@ -31,7 +36,7 @@ use crate::checkpoint::{fmt_hash, Cosigned, SignedCheckpoint};
 use crate::entry::{Entry, Event, FileRead, FileWritten};
 use crate::error::Error;
 use crate::log::{
-    check_opened, checkpoint_file_name, read_checkpoints, scan, DATA_FILE, INDEX_FILE,
+    check_opened, checkpoint_file_name, read_checkpoints, scan, Recovery, DATA_FILE, INDEX_FILE,
     INDEX_LINE_LEN,
 };
 use crate::merkle::{verify_consistency, Hash, Tree};
@@ -234,6 +239,72 @@ pub fn verify_dir(
     log_key: &VerifierKey,
     witnesses: &[VerifierKey],
 ) -> Result<Timeline, Error> {
+    verify(dir, log_key, witnesses, true).map(|(timeline, _)| timeline)
+}
+
+/// Verifies an interrupted transcript: what [`Log::open`](crate::Log::open)
+/// would keep of it, read-only, with every check of [`verify_dir`] on that.
+///
+/// A crash (or `kill -9`) during an append can leave an uncommitted tail:
+/// record bytes past the last index line, a torn index line, or index lines
+/// whose records are incomplete. [`verify_dir`] refuses those; this counts
+/// them in the returned [`Recovery`], exactly as `Log::open` would cut them,
+/// and verifies the committed entries. It also accepts a close that was
+/// recorded but never signed (a crash before the last checkpoint): the
+/// [`Timeline`] then says it is closed, and its
+/// [`signed_size`](Timeline::signed_size) is short of its size.
+///
+/// Use it to audit a ceremony that was interrupted, and say so; a finished
+/// ceremony is checked with [`verify_dir`].
+///
+/// # Errors
+/// As [`verify_dir`]: a bad committed entry or checkpoint is an error, and
+/// so is a checkpoint that signs more entries than remain complete.
+pub fn verify_committed(
+    dir: &Path,
+    log_key: &VerifierKey,
+    witnesses: &[VerifierKey],
+) -> Result<(Timeline, Recovery), Error> {
+    verify(dir, log_key, witnesses, false)
+}
+
+/// The log key that the transcript's first entry
+/// ([`CeremonyOpened`](crate::entry::CeremonyOpened)) declares, or `None`
+/// while no entry is committed.
+///
+/// The key is the transcript's own claim: anyone who rewrites the whole
+/// transcript can declare their own. Verify against the key announced when
+/// the ceremony opened (or cosigned by witnesses) where it is at hand, and
+/// say which one was used.
+///
+/// # Errors
+/// [`Error::Entry`] when the first entry is bad; [`Error::Io`].
+pub fn declared_log_key(dir: &Path) -> Result<Option<VerifierKey>, Error> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(Error::io(path))
+    };
+    let data = read(DATA_FILE)?;
+    let index = read(INDEX_FILE)?;
+    let first_line = &index[..index.len().min(INDEX_LINE_LEN)];
+    let s = scan(&data, first_line)?;
+    match s.entries.first().map(|e| &e.event) {
+        None => Ok(None),
+        Some(Event::CeremonyOpened(opened)) => Ok(Some(opened.log_key.clone())),
+        Some(_) => Err(Error::Entry {
+            index: 0,
+            reason: "the first entry must be ceremony_opened".to_owned(),
+        }),
+    }
+}
+
+/// [`verify_dir`] when `strict`, else [`verify_committed`].
+fn verify(
+    dir: &Path,
+    log_key: &VerifierKey,
+    witnesses: &[VerifierKey],
+    strict: bool,
+) -> Result<(Timeline, Recovery), Error> {
     if log_key.kind() != SignatureType::ED25519 {
         return Err(Error::Key {
             name: log_key.name().to_owned(),
@@ -247,35 +318,43 @@ pub fn verify_dir(
     let data = read(DATA_FILE)?;
     let index = read(INDEX_FILE)?;
 
-    // 1–2. Entries, strictly: nothing incomplete, nothing extra.
+    // 1–2. Entries, strictly: nothing incomplete, nothing extra — unless an
+    // interrupted transcript is asked for, whose uncommitted tail is counted.
     let s = scan(&data, &index)?;
     let n = s.entries.len() as u64;
-    if n < s.index_lines as u64 {
-        return Err(Error::Entry {
-            index: n,
-            reason: format!(
-                "its record is incomplete: {DATA_FILE} ends at byte {}",
-                data.len()
-            ),
-        });
-    }
-    if s.index_partial {
-        return Err(Error::Entry {
-            index: n,
-            reason: format!(
-                "{INDEX_FILE} ends in a partial line ({} bytes)",
-                index.len() % INDEX_LINE_LEN
-            ),
-        });
-    }
-    if (data.len() as u64) > s.data_end() {
-        return Err(Error::Entry {
-            index: n,
-            reason: format!(
-                "{DATA_FILE} holds {} bytes past the last indexed entry",
-                data.len() as u64 - s.data_end()
-            ),
-        });
+    let recovery = Recovery {
+        kept: n,
+        truncated_bytes: data.len() as u64 - s.data_end(),
+        index_truncated_bytes: index.len() as u64 - n * INDEX_LINE_LEN as u64,
+    };
+    if strict {
+        if n < s.index_lines as u64 {
+            return Err(Error::Entry {
+                index: n,
+                reason: format!(
+                    "its record is incomplete: {DATA_FILE} ends at byte {}",
+                    data.len()
+                ),
+            });
+        }
+        if s.index_partial {
+            return Err(Error::Entry {
+                index: n,
+                reason: format!(
+                    "{INDEX_FILE} ends in a partial line ({} bytes)",
+                    index.len() % INDEX_LINE_LEN
+                ),
+            });
+        }
+        if (data.len() as u64) > s.data_end() {
+            return Err(Error::Entry {
+                index: n,
+                reason: format!(
+                    "{DATA_FILE} holds {} bytes past the last indexed entry",
+                    data.len() as u64 - s.data_end()
+                ),
+            });
+        }
     }
     let Some(first) = s.entries.first() else {
         return Err(Error::Log {
@@ -347,7 +426,7 @@ pub fn verify_dir(
         tree,
         checkpoints,
     };
-    if timeline.is_closed() && timeline.signed_size() != n {
+    if strict && timeline.is_closed() && timeline.signed_size() != n {
         return Err(Error::Checkpoint {
             file: checkpoint_file_name(n),
             reason: format!(
@@ -356,5 +435,5 @@ pub fn verify_dir(
             ),
         });
     }
-    Ok(timeline)
+    Ok((timeline, recovery))
 }

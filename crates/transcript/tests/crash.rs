@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use ceremony_transcript::log::INDEX_LINE_LEN;
-use ceremony_transcript::{verify_dir, Error, Log, Recovery};
+use ceremony_transcript::{verify_committed, verify_dir, Error, Log, Recovery};
 use common::*;
 
 /// The pristine files of a transcript with 6 entries (3 acts) and one
@@ -63,8 +63,13 @@ fn recover_and_continue(tdir: &Path, p: &Pristine, data_len: usize, index_len: u
     // Complete records in the data, and complete index lines: the smaller wins.
     let complete = p.ends.iter().filter(|&&e| e <= data_len).count();
     let kept = complete.min(index_len / INDEX_LINE_LEN);
+    // An auditor sees, read-only, what opening the log will keep.
+    let (seen, would_cut) = verify_committed(tdir, &log_key(), &[witness_key()])
+        .unwrap_or_else(|e| panic!("data cut at {data_len}, index at {index_len}: {e}"));
+    assert_eq!(seen.size(), kept as u64);
     let (mut log, recovery) = Log::open(tdir, signer())
         .unwrap_or_else(|e| panic!("data cut at {data_len}, index at {index_len}: {e}"));
+    assert_eq!(would_cut, recovery);
     let kept_end = if kept == 0 { 0 } else { p.ends[kept - 1] };
     assert_eq!(
         recovery,
@@ -126,6 +131,10 @@ fn a_crash_at_any_byte_of_entries_recovers_the_last_complete_entry() {
                 }
                 other => panic!("cut at {cut}: expected a refusal, got {other:?}"),
             }
+            assert!(
+                verify_committed(&tdir, &log_key(), &[witness_key()]).is_err(),
+                "cut at {cut}: signed entries are missing"
+            );
             refused += 1;
         }
     }

@@ -7,9 +7,19 @@ use ceremony_transcript::entry::{CeremonyClosed, Entry, FileWritten};
 use ceremony_transcript::log::{checkpoint_file_name, parse_checkpoint_file_name};
 use ceremony_transcript::merkle::root;
 use ceremony_transcript::{
-    verify_dir, ConsistencyProof, Error, Event, Log, NewEntry, Signer, TlogProof,
+    declared_log_key, verify_dir, ConsistencyProof, Error, Event, Log, NewEntry, Signer, TlogProof,
 };
 use common::*;
+
+#[test]
+fn the_first_entry_declares_the_log_key() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let tdir = sample(tmp.path());
+    assert_eq!(declared_log_key(&tdir).expect("reads"), Some(log_key()));
+    let empty = tmp.path().join("empty");
+    Log::create(&empty, signer()).expect("create");
+    assert_eq!(declared_log_key(&empty).expect("reads"), None);
+}
 
 #[test]
 fn a_sample_ceremony_verifies_and_reads_as_a_story() {
