@@ -290,10 +290,24 @@ pub fn overlay_request_policy(preset: RequestPolicy, configured: &RequestPolicy)
     out
 }
 
+/// One response bundle to sign: when it starts, and which KSR bundle it answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseSlot {
+    /// The bundle's instant; its signatures start `inception_offset_seconds` before.
+    pub at: Timestamp,
+    /// The index of the KSR bundle whose ZSKs it holds.
+    pub request: usize,
+    /// Whether it is the first answer to that KSR bundle.
+    pub starts_request_bundle: bool,
+}
+
 /// Signs a Knot DNS or BIND 9 KSR with `ksks`, following `peer`'s rules.
 ///
 /// The response echoes the KSR's header; write it with
 /// [`ceremony_formats::knot::write_skr`] or [`ceremony_formats::bind::write_skr`].
+/// The work splits into [`plan_response`], [`sign_slots`] (which callers
+/// may run on several threads, each on its part of the plan) and
+/// [`assemble_response`].
 ///
 /// # Errors
 /// [`SignError::Config`] for settings that cannot work (no KSK, a validity
@@ -306,13 +320,24 @@ pub fn sign_text_ksr(
     ksks: &[&dyn KeySigner],
     policy: &TextPolicy,
 ) -> Result<TextSkr, SignError> {
+    let slots = plan_response(peer, request, policy)?;
+    let signed = sign_slots(peer, request, ksks, policy, &slots)?;
+    Ok(assemble_response(request, policy, signed))
+}
+
+/// The response bundles `peer`'s rules give for `request`, in order.
+///
+/// # Errors
+/// As [`sign_text_ksr`], for the settings.
+pub fn plan_response(
+    peer: Peer,
+    request: &TextKsr,
+    policy: &TextPolicy,
+) -> Result<Vec<ResponseSlot>, SignError> {
     let config = |message: String| SignError::Config {
         file: "text signing policy".to_owned(),
         message,
     };
-    if ksks.is_empty() {
-        return Err(config("no KSK to sign with".to_owned()));
-    }
     if policy.inception_offset_seconds < 0 {
         return Err(config(format!(
             "the inception offset {} s must not be negative",
@@ -325,11 +350,39 @@ pub fn sign_text_ksr(
             policy.validity_seconds, policy.refresh_seconds
         )));
     }
+    Ok(
+        response_instants(peer, request.ksr.bundles.as_slice(), policy)?
+            .into_iter()
+            .map(|(at, request, starts_request_bundle)| ResponseSlot {
+                at,
+                request,
+                starts_request_bundle,
+            })
+            .collect(),
+    )
+}
+
+/// Signs the response bundles of `slots` (all of [`plan_response`], or a part).
+///
+/// # Errors
+/// As [`sign_text_ksr`].
+pub fn sign_slots(
+    peer: Peer,
+    request: &TextKsr,
+    ksks: &[&dyn KeySigner],
+    policy: &TextPolicy,
+    slots: &[ResponseSlot],
+) -> Result<Vec<(Bundle, ExtraRecords)>, SignError> {
+    let config = |message: String| SignError::Config {
+        file: "text signing policy".to_owned(),
+        message,
+    };
+    if ksks.is_empty() {
+        return Err(config("no KSK to sign with".to_owned()));
+    }
     let ksr = &request.ksr;
     let zone = parse_name(&ksr.header.domain)
         .map_err(|e| config(format!("zone {:?}: {e}", ksr.header.domain)))?;
-    let instants = response_instants(peer, ksr.bundles.as_slice(), policy)?;
-
     let mut signer = BundleSigner {
         peer,
         zone,
@@ -337,18 +390,30 @@ pub fn sign_text_ksr(
         ksks,
         policy,
     };
-    let mut bundles = Vec::with_capacity(instants.len());
-    let mut extra = Vec::with_capacity(instants.len());
-    for (at, index, starts) in instants {
-        let (bundle, records) = signer.sign(at, &ksr.bundles[index], starts)?;
-        bundles.push(bundle);
-        extra.push(records);
+    let mut out = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let bundle = ksr
+            .bundles
+            .get(slot.request)
+            .ok_or_else(|| config(format!("no KSR bundle #{} to answer", slot.request + 1)))?;
+        out.push(signer.sign(slot.at, bundle, slot.starts_request_bundle)?);
     }
+    Ok(out)
+}
+
+/// The response from its signed bundles, in plan order.
+pub fn assemble_response(
+    request: &TextKsr,
+    policy: &TextPolicy,
+    signed: Vec<(Bundle, ExtraRecords)>,
+) -> TextSkr {
+    let ksr = &request.ksr;
+    let (bundles, extra): (Vec<Bundle>, Vec<ExtraRecords>) = signed.into_iter().unzip();
     let ksk_policy = SignaturePolicy {
         algorithms: Vec::new(),
         ..ksr.zsk_policy.clone()
     };
-    Ok(TextSkr {
+    TextSkr {
         skr: Skr {
             header: ksr.header.clone(),
             timestamp: Some(policy.now),
@@ -358,7 +423,7 @@ pub fn sign_text_ksr(
         },
         generator: policy.generator.clone(),
         extra,
-    })
+    }
 }
 
 /// When response bundles start: (instant, index of the KSR bundle answered, first answer to it).

@@ -229,7 +229,8 @@ fn run_text(
     use ceremony_formats::model::TextKsr;
     use ceremony_policy::{CheckId, Outcome};
     use ceremony_signer::textsign::{
-        overlay_request_policy, request_policy, sign_text_ksr, verify_text_skr, TextPolicy,
+        assemble_response, overlay_request_policy, plan_response, request_policy, verify_text_skr,
+        TextPolicy,
     };
     use ceremony_signer::Schema;
 
@@ -312,7 +313,9 @@ fn run_text(
     }
 
     let names = action.sign.clone();
+    let load_started = std::time::Instant::now();
     let keys = load_keys(config, config_dir, &names, &TerminalPrompt).map_err(sign_failure)?;
+    let load_time = load_started.elapsed();
     let ring = keys.ring();
 
     let mut policy = TextPolicy::preset(peer, now, parse_end(text.end.as_deref())?);
@@ -383,7 +386,21 @@ fn run_text(
         ksr: ksr.clone(),
         generator: String::new(),
     };
-    let skr = sign_text_ksr(peer, &request_text, &ksks, &policy).map_err(sign_failure)?;
+    let slots = plan_response(peer, &request_text, &policy).map_err(sign_failure)?;
+    let signed = sign_in_parallel(
+        &Signing {
+            peer,
+            request: &request_text,
+            policy: &policy,
+            config,
+            config_dir,
+            names: &names,
+            load_time,
+        },
+        &ksks,
+        &slots,
+    )?;
+    let skr = assemble_response(&request_text, &policy, signed);
     let after = verify_text_skr(&skr, Some(&ksr), config.response_policy.validate_signatures);
     for id in [CheckId::SkrVerify, CheckId::SkrMatch, CheckId::SkrPair] {
         if let Some(outcome) = after.outcome(id) {
@@ -514,4 +531,113 @@ fn apply_knobs(
         };
     }
     Ok(())
+}
+
+/// What every signing thread shares.
+struct Signing<'a> {
+    peer: Peer,
+    request: &'a ceremony_formats::model::TextKsr,
+    policy: &'a ceremony_signer::textsign::TextPolicy,
+    config: &'a SignerConfig,
+    config_dir: &'a Path,
+    names: &'a [String],
+    /// How long loading the keys took on the main thread.
+    load_time: std::time::Duration,
+}
+
+/// A prompt for worker threads, which never ask: they run only when no secret needs asking.
+struct NoPrompt;
+
+impl Prompt for NoPrompt {
+    fn secret(&self, what: &str) -> Result<secrecy::SecretString, KeyError> {
+        Err(KeyError::PinUnavailable {
+            token: what.to_owned(),
+            from: "a signing thread".to_owned(),
+            reason: "a signing thread does not ask".to_owned(),
+        })
+    }
+}
+
+/// Whether keys can be loaded again without asking anyone: every PIN and passphrase is configured.
+fn secrets_unattended(config: &SignerConfig) -> bool {
+    let keystore = config
+        .keystore
+        .as_ref()
+        .is_none_or(|k| k.passphrase_env.is_some() || k.passphrase_file.is_some());
+    let hsms = config
+        .hsm
+        .values()
+        .all(|h| h.pin.is_some() || h.pin_env.is_some() || h.pin_file.is_some());
+    keystore && hsms
+}
+
+/// Signs the response bundles, on several threads when that pays.
+///
+/// A text SKR has dozens to hundreds of RSA signatures, each a
+/// millisecond. When the secrets need no one to type them and one bundle's
+/// signing shows that the rest outweighs loading the keys again (a second
+/// HSM session or keystore unlock per thread), the remaining bundles are
+/// split over the machine's cores, each thread with its own key handles.
+/// The result is the same, in the same order.
+fn sign_in_parallel(
+    job: &Signing<'_>,
+    ksks: &[&dyn ceremony_keys::KeySigner],
+    slots: &[ceremony_signer::textsign::ResponseSlot],
+) -> Result<Vec<(ceremony_formats::Bundle, ceremony_formats::ExtraRecords)>, Failure> {
+    use ceremony_signer::textsign::sign_slots;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .min(4);
+    let sequential =
+        |slots| sign_slots(job.peer, job.request, ksks, job.policy, slots).map_err(sign_failure);
+    if threads < 2 || slots.len() < 8 || !secrets_unattended(job.config) {
+        return sequential(slots);
+    }
+    let started = std::time::Instant::now();
+    let mut out = sequential(&slots[..1])?;
+    let rest = &slots[1..];
+    let remaining = started.elapsed() * rest.len() as u32;
+    if job.load_time * 4 > remaining {
+        out.extend(sequential(rest)?);
+        return Ok(out);
+    }
+    let parts: Vec<&[ceremony_signer::textsign::ResponseSlot]> =
+        rest.chunks(rest.len().div_ceil(threads)).collect();
+    let results = std::thread::scope(|scope| {
+        let workers: Vec<_> = parts[1..]
+            .iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    let keys = load_keys(job.config, job.config_dir, job.names, &NoPrompt)?;
+                    let ring = keys.ring();
+                    let ksks: Vec<&dyn ceremony_keys::KeySigner> = job
+                        .names
+                        .iter()
+                        .filter_map(|name| ring.get(name).copied())
+                        .collect();
+                    sign_slots(job.peer, job.request, &ksks, job.policy, part)
+                })
+            })
+            .collect();
+        let mut results = vec![sign_slots(
+            job.peer,
+            job.request,
+            ksks,
+            job.policy,
+            parts[0],
+        )];
+        for worker in workers {
+            results.push(worker.join().unwrap_or_else(|_| {
+                Err(SignError::Config {
+                    file: "signing thread".to_owned(),
+                    message: "a signing thread panicked".to_owned(),
+                })
+            }));
+        }
+        results
+    });
+    for part in results {
+        out.extend(part.map_err(sign_failure)?);
+    }
+    Ok(out)
 }
