@@ -62,10 +62,29 @@ pub fn ksk_tags(keys: &KeyRing<'_>) -> Vec<KeyTag> {
     tags
 }
 
+/// Tags no ZSK may have: those of the loaded KSKs (revoked too), and the
+/// configured tags of keys the schema does not load, such as a next KSK not
+/// yet in use. For those only the configured tag is known, so the revoked
+/// tag is taken as the tag plus 128 (the REVOKE bit is added to the sum), and
+/// one more for the end-around carry.
+fn forbidden_zsk_tags(request: &SignRequest<'_>) -> Vec<KeyTag> {
+    let mut tags = ksk_tags(request.keys);
+    for key in request.config.keys.values() {
+        if let Some(tag) = key.key_tag {
+            for candidate in [tag, tag.wrapping_add(128), tag.wrapping_add(129)] {
+                tags.push(KeyTag(candidate));
+            }
+        }
+    }
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
 /// Runs the KSR checks and the signing-time checks, without signing.
 pub fn check(request: &SignRequest<'_>) -> Report {
     let config = request.config;
-    let tags = ksk_tags(request.keys);
+    let tags = forbidden_zsk_tags(request);
     let mut report = validate_ksr(
         request.ksr,
         &KsrContext {

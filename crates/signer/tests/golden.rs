@@ -234,3 +234,31 @@ fn a_ksr_failing_policy_is_not_signed() {
         [CheckId::KsrPolicySigHorizon]
     );
 }
+
+#[test]
+fn a_zsk_sharing_a_configured_ksk_tag_fails_bundle_keys() {
+    // KSK3 is configured but unused by the schema, so it is not loaded: its
+    // configured tag alone must keep a ZSK from taking it (49920 is a ZSK of the KSR).
+    let text = std::fs::read_to_string(repo("testdata/signer/legacy.toml")).expect("config")
+        + "\n[keys.KSK3]\nlabel = \"KSK3\"\nkey_tag = 49920\nalgorithm = \"RSASHA256\"\nvalid_from = \"2009-01-01T00:00:00Z\"\n";
+    let config = SignerConfig::parse(&text, "legacy+KSK3.toml", false).expect("config");
+    let ksk1 = key("KSK1", "icann/legacy/ksk1.pem");
+    let keys: KeyRing<'_> = [("KSK1".to_owned(), &ksk1 as &dyn KeySigner)]
+        .into_iter()
+        .collect();
+    let err = sign(
+        &config,
+        "normal",
+        &ksr("icann/legacy/ksr-2010-q1-0.xml"),
+        &keys,
+        "2009-12-15T00:00:00Z",
+    )
+    .expect_err("refused");
+    let SignError::Policy(report) = err else {
+        panic!("not a policy error: {err}")
+    };
+    assert_eq!(
+        report.failed().collect::<Vec<_>>(),
+        [CheckId::KsrBundleKeys]
+    );
+}
