@@ -21,6 +21,7 @@ pub mod schema;
 pub mod selftest;
 mod sign;
 pub mod textsign;
+pub mod threshold;
 
 pub use config::SignerConfig;
 pub use error::SignError;

@@ -1,0 +1,412 @@
+//! A KSK shared among holders (Shoup 2000 threshold RSA), through the signing seam.
+//!
+//! Offline, no network: each holder recomputes the RRSIG signed data of every
+//! bundle from the KSR, the schema and the configuration exactly as
+//! [`crate::sign_ksr`] would ([`signed_data`]), checks it, and signs it with
+//! their share ([`partials_for`]). The combiner recomputes the same data,
+//! admits only shares that are for this KSR, this key, this bundle and these
+//! bytes, and whose proofs verify ([`admit`]); then [`ThresholdCombiner`] is
+//! the key [`crate::sign_ksr`] signs with, so every check and SKR-VERIFY runs.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+
+use ceremony_dnssec::Dnskey;
+use ceremony_formats::Ksr;
+use ceremony_keys::{KeyError, KeyIdentity, KeySigner};
+use ceremony_threshold::shoup::{KeyShare, SignatureShare, SigningSession, ThresholdPublicKey};
+use ceremony_threshold::Error as ThresholdError;
+use serde::{Deserialize, Serialize};
+
+use crate::config::SignerConfig;
+use crate::schema::Schema;
+use crate::sign::{build_skr_with, KeyRing, SignRequest};
+use crate::SignError;
+
+/// The format tag of a partials file.
+pub const PARTIALS_FORMAT: &str = "ceremony-threshold-partials/1";
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// Lower-case hex.
+pub fn hex32(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One RRSIG the threshold key makes: the bundle and the exact signed data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BundleData {
+    /// The KSR bundle's id.
+    pub bundle_id: String,
+    /// The RFC 4034 §3.1.8.1 signed data.
+    pub data: Vec<u8>,
+}
+
+/// The threshold key as the signer sees it: public key, label and, for the
+/// combiner, the verified shares of each signed data it will be asked for.
+pub struct ThresholdCombiner {
+    identity: KeyIdentity,
+    dnskey: Dnskey,
+    public: ThresholdPublicKey,
+    shares: HashMap<[u8; 32], Vec<SignatureShare>>,
+    record: Option<RefCell<Vec<Vec<u8>>>>,
+}
+
+impl ThresholdCombiner {
+    /// The key labelled `label`, with no shares yet (enough for the checks).
+    ///
+    /// # Errors
+    /// [`KeyError::BadKey`] when the public key makes no DNSKEY.
+    pub fn new(label: &str, public: ThresholdPublicKey) -> Result<ThresholdCombiner, KeyError> {
+        let dnskey = public.dnskey().map_err(|err| KeyError::BadKey {
+            what: format!("threshold key {label}"),
+            reason: err.to_string(),
+        })?;
+        Ok(ThresholdCombiner {
+            identity: KeyIdentity {
+                label: label.to_owned(),
+                algorithm: dnskey.algorithm(),
+                bits: public.modulus_bits(),
+            },
+            dnskey,
+            public,
+            shares: HashMap::new(),
+            record: None,
+        })
+    }
+
+    /// The shares, by SHA-256 of the signed data, to combine when asked to sign it.
+    pub fn with_shares(mut self, shares: HashMap<[u8; 32], Vec<SignatureShare>>) -> Self {
+        self.shares = shares;
+        self
+    }
+
+    /// The threshold public key.
+    pub fn public(&self) -> &ThresholdPublicKey {
+        &self.public
+    }
+}
+
+impl KeySigner for ThresholdCombiner {
+    fn identity(&self) -> &KeyIdentity {
+        &self.identity
+    }
+
+    fn dnskey(&self) -> &Dnskey {
+        &self.dnskey
+    }
+
+    fn sign(&self, signed_data: &[u8]) -> Result<Vec<u8>, KeyError> {
+        if let Some(record) = &self.record {
+            record.borrow_mut().push(signed_data.to_vec());
+            return Ok(Vec::new());
+        }
+        let fail = |reason: String| KeyError::SignFailed {
+            what: format!("threshold key {}", self.identity.label),
+            reason,
+        };
+        let hash = sha256(signed_data);
+        let shares = self.shares.get(&hash).map(Vec::as_slice).unwrap_or(&[]);
+        let mut session =
+            SigningSession::new(&self.public, signed_data).map_err(|e| fail(e.to_string()))?;
+        for share in shares {
+            session.add_share(share).map_err(|e| fail(e.to_string()))?;
+        }
+        let signature = session.combine().map_err(|e| {
+            let holders: Vec<String> = shares.iter().map(|s| s.index.to_string()).collect();
+            fail(format!(
+                "signed data {}: {e} (shares from holders [{}]; the quorum of {} is missing)",
+                hex32(&hash),
+                holders.join(", "),
+                self.public.threshold()
+            ))
+        })?;
+        self.public
+            .verify_signature(signed_data, &signature)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(signature)
+    }
+}
+
+/// The signed data of every RRSIG the threshold key makes over `ksr`, in
+/// bundle order, built by the signer's own code path (the schema, the
+/// configuration's TTL and signer's name, the RRset as [`crate::sign_ksr`] builds it).
+///
+/// Every key the schema names must be the threshold key (one KSK).
+///
+/// # Errors
+/// [`SignError`] for a schema or configuration that cannot build the bundles.
+pub fn signed_data(
+    ksr: &Ksr,
+    schema: &Schema,
+    config: &SignerConfig,
+    public: &ThresholdPublicKey,
+    now: jiff::Timestamp,
+) -> Result<Vec<BundleData>, SignError> {
+    let names: Vec<String> = schema_keys(schema);
+    let mut recorders = Vec::new();
+    for name in &names {
+        let label = config
+            .keys
+            .get(name)
+            .map(|k| k.label.clone())
+            .unwrap_or_else(|| name.clone());
+        let mut key = ThresholdCombiner::new(&label, public.clone())?;
+        key.record = Some(RefCell::new(Vec::new()));
+        recorders.push((name.clone(), key));
+    }
+    let ring: KeyRing<'_> = recorders
+        .iter()
+        .map(|(name, key)| (name.clone(), key as &dyn KeySigner))
+        .collect();
+    let request = SignRequest {
+        ksr,
+        schema,
+        config,
+        keys: &ring,
+        previous: None,
+        now,
+    };
+    let skr = build_skr_with(&request, false)?;
+    // The signer calls sign() once per signature, in bundle order; each key records its own.
+    let mut recorded: BTreeMap<String, std::vec::IntoIter<Vec<u8>>> = recorders
+        .iter()
+        .map(|(_, key)| {
+            let data = key.record.as_ref().map(|r| r.take()).unwrap_or_default();
+            (key.identity.label.clone(), data.into_iter())
+        })
+        .collect();
+    let mut out = Vec::new();
+    for bundle in &skr.bundles {
+        for signature in &bundle.signatures {
+            if let Some(data) = recorded
+                .get_mut(&signature.key_identifier)
+                .and_then(Iterator::next)
+            {
+                out.push(BundleData {
+                    bundle_id: bundle.id.clone(),
+                    data,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The names of the keys the schema uses, sorted.
+pub fn schema_keys(schema: &Schema) -> Vec<String> {
+    let mut names: Vec<String> = schema
+        .slots
+        .values()
+        .flat_map(|a| a.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// One holder's share over one bundle's signed data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartialShare {
+    /// The KSR bundle's id.
+    pub id: String,
+    /// SHA-256 of the signed data the holder computed, hex.
+    pub signed_data_sha256: String,
+    /// The signature share with its proof.
+    pub share: SignatureShare,
+}
+
+/// A holder's partials file: every share they made for one KSR.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Partials {
+    /// [`PARTIALS_FORMAT`].
+    pub format: String,
+    /// SHA-256 of the KSR file the holder signed, hex.
+    pub ksr_sha256: String,
+    /// The KSR's id.
+    pub ksr_id: String,
+    /// The key tag of the threshold DNSKEY.
+    pub key_tag: u16,
+    /// The holder's index.
+    pub holder: u16,
+    /// One share per RRSIG, in bundle order.
+    pub bundles: Vec<PartialShare>,
+}
+
+/// A holder signs every bundle's data with their share.
+///
+/// # Errors
+/// The threshold error when the share does not belong to the key.
+pub fn partials_for(
+    share: &KeyShare,
+    data: &[BundleData],
+    ksr: &Ksr,
+    ksr_sha256: &[u8; 32],
+) -> Result<Partials, ThresholdError> {
+    share.check()?;
+    let dnskey = share.public_key().dnskey()?;
+    let mut rng = rand_core::OsRng;
+    let bundles = data
+        .iter()
+        .map(|b| {
+            Ok(PartialShare {
+                id: b.bundle_id.clone(),
+                signed_data_sha256: hex32(&sha256(&b.data)),
+                share: share.sign_share(&b.data, &mut rng)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ThresholdError>>()?;
+    Ok(Partials {
+        format: PARTIALS_FORMAT.to_owned(),
+        ksr_sha256: hex32(ksr_sha256),
+        ksr_id: ksr.header.id.clone(),
+        key_tag: dnskey.key_tag().0,
+        holder: share.index(),
+        bundles,
+    })
+}
+
+/// What [`admit`] found: the shares to combine, and every refusal naming its holder.
+#[derive(Debug, Default)]
+pub struct Admission {
+    /// Verified shares by SHA-256 of the signed data.
+    pub shares: HashMap<[u8; 32], Vec<SignatureShare>>,
+    /// Each partials file or share refused, with the holder and the reason.
+    pub rejected: Vec<String>,
+    /// Each RRSIG that lacks a quorum of verified shares.
+    pub short: Vec<String>,
+}
+
+impl Admission {
+    /// No refusal and a quorum for every RRSIG.
+    pub fn is_ok(&self) -> bool {
+        self.rejected.is_empty() && self.short.is_empty()
+    }
+}
+
+/// Checks every partials file (`(file name, partials)`) against the data
+/// recomputed here and the KSR's hash; verifies each share's proof.
+pub fn admit(
+    public: &ThresholdPublicKey,
+    data: &[BundleData],
+    ksr_sha256: &[u8; 32],
+    files: &[(String, Partials)],
+) -> Admission {
+    let mut admission = Admission::default();
+    let ksr_hex = hex32(ksr_sha256);
+    let tag = public.dnskey().map(|d| d.key_tag().0).ok();
+    let expected: Vec<(String, String)> = data
+        .iter()
+        .map(|b| (b.bundle_id.clone(), hex32(&sha256(&b.data))))
+        .collect();
+    let mut accepted: Vec<Vec<u16>> = vec![Vec::new(); data.len()];
+    let mut seen_holders: BTreeMap<u16, String> = BTreeMap::new();
+    for (file, partials) in files {
+        let who = format!("holder {} ({file})", partials.holder);
+        let mut reject = |reason: String| admission.rejected.push(format!("{who}: {reason}"));
+        if partials.format != PARTIALS_FORMAT {
+            reject(format!(
+                "format {:?}, not {PARTIALS_FORMAT}",
+                partials.format
+            ));
+            continue;
+        }
+        if !(1..=public.holders()).contains(&partials.holder) {
+            reject(format!(
+                "unknown holder: the key has holders 1 to {}",
+                public.holders()
+            ));
+            continue;
+        }
+        if Some(partials.key_tag) != tag {
+            reject(format!(
+                "partials for key tag {}, not this threshold key ({})",
+                partials.key_tag,
+                tag.unwrap_or_default()
+            ));
+            continue;
+        }
+        if partials.ksr_sha256 != ksr_hex {
+            reject(format!(
+                "partials for another KSR (id {}, SHA-256 {}), not this one (SHA-256 {ksr_hex}): replayed from an earlier KSR?",
+                partials.ksr_id, partials.ksr_sha256
+            ));
+            continue;
+        }
+        if let Some(other) = seen_holders.insert(partials.holder, file.clone()) {
+            reject(format!(
+                "a second partials file from this holder (first: {other})"
+            ));
+            continue;
+        }
+        let mut used = vec![false; data.len()];
+        for entry in &partials.bundles {
+            if entry.share.index != partials.holder {
+                reject(format!(
+                    "bundle {}: the share claims holder {}",
+                    entry.id, entry.share.index
+                ));
+                continue;
+            }
+            let slot = (0..data.len()).find(|&i| {
+                !used[i] && expected[i].0 == entry.id && expected[i].1 == entry.signed_data_sha256
+            });
+            let Some(slot) = slot else {
+                if !expected.iter().any(|(id, _)| *id == entry.id) {
+                    reject(format!("bundle {} is not in this KSR", entry.id));
+                } else if let Some((other, _)) = expected
+                    .iter()
+                    .find(|(_, hash)| *hash == entry.signed_data_sha256)
+                {
+                    reject(format!(
+                        "the share for bundle {} is over the signed data of bundle {other}",
+                        entry.id
+                    ));
+                } else {
+                    reject(format!(
+                        "the share for bundle {} is over other data (SHA-256 {}) than recomputed here",
+                        entry.id, entry.signed_data_sha256
+                    ));
+                }
+                continue;
+            };
+            match public.verify_share(&data[slot].data, &entry.share) {
+                Ok(()) => {
+                    used[slot] = true;
+                    accepted[slot].push(partials.holder);
+                    admission
+                        .shares
+                        .entry(sha256(&data[slot].data))
+                        .or_default()
+                        .push(entry.share.clone());
+                }
+                Err(err) => reject(format!(
+                    "the share for bundle {} fails its proof: {err}",
+                    entry.id
+                )),
+            }
+        }
+    }
+    let need = usize::from(public.threshold());
+    for (i, holders) in accepted.iter().enumerate() {
+        if holders.len() < need {
+            let list: Vec<String> = holders.iter().map(u16::to_string).collect();
+            admission.short.push(format!(
+                "bundle {}: {} verified shares (holders [{}]), {need} needed: the quorum is missing {} more",
+                data[i].bundle_id,
+                holders.len(),
+                list.join(", "),
+                need - holders.len()
+            ));
+        }
+    }
+    admission
+}
