@@ -76,7 +76,13 @@ pub enum Command {
         /// Knot DNS and BIND 9 KSRs: the signing rules and output.
         #[command(flatten)]
         text: TextSignArgs,
+        /// Record this signing as a ceremony in DIR/transcript; the SKR must be written inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
+    /// The public record of a ceremony: verify it, prove entries, cosign it as a witness.
+    #[command(subcommand)]
+    Transcript(TranscriptCommand),
     /// Known-answer tests of every algorithm, the formats and the HSM, before the machine is used.
     Selftest {
         /// Also sign a fixed message with each configured KSK and verify it in software.
@@ -134,6 +140,80 @@ pub enum OnOff {
     On,
     /// No.
     Off,
+}
+
+/// `ceremony transcript …`
+#[derive(Debug, Subcommand)]
+pub enum TranscriptCommand {
+    /// Check a ceremony's transcript, its output files and its story; print the timeline.
+    Verify {
+        /// The ceremony directory (holding transcript/ and the outputs).
+        dir: PathBuf,
+        /// The log key announced when the ceremony opened; without it, the key the transcript declares.
+        #[arg(long, value_name = "VKEY")]
+        log_key: Option<String>,
+        /// A witness's verifier key; without any, the witnesses the transcript declares.
+        #[arg(long = "witness-key", value_name = "VKEY")]
+        witness_keys: Vec<String>,
+        /// Accept a ceremony that is still open or was interrupted: audit what it committed.
+        #[arg(long)]
+        allow_open: bool,
+    },
+    /// Print an inclusion proof of an entry (C2SP tlog-proof), or a consistency proof.
+    Prove {
+        /// The ceremony directory.
+        dir: PathBuf,
+        /// The entry to prove, in the latest checkpoint.
+        #[arg(long, value_name = "N", required_unless_present = "consistency")]
+        entry: Option<u64>,
+        /// Prove that the checkpoint of NEW entries extends the tree of OLD
+        /// (a tlog-witness add-checkpoint body, ready for a witness).
+        #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with = "entry")]
+        consistency: Option<Vec<u64>>,
+        /// The log key; without it, the key the transcript declares.
+        #[arg(long, value_name = "VKEY")]
+        log_key: Option<String>,
+        /// A witness's verifier key; without any, the witnesses the transcript declares.
+        #[arg(long = "witness-key", value_name = "VKEY")]
+        witness_keys: Vec<String>,
+    },
+    /// Verify a proof printed by `transcript prove`, with nothing but the keys.
+    VerifyProof {
+        /// The proof; `-` reads standard input.
+        proof: PathBuf,
+        /// The log key.
+        #[arg(long, value_name = "VKEY")]
+        log_key: String,
+        /// A witness's verifier key, to report its cosignature.
+        #[arg(long = "witness-key", value_name = "VKEY")]
+        witness_keys: Vec<String>,
+        /// A signed checkpoint already trusted: an inclusion proof must lead to
+        /// its tree; a consistency proof must start from it.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Be a witness, offline: answer a tlog-witness add-checkpoint request.
+    Cosign {
+        /// The request body; `-` reads standard input.
+        request: PathBuf,
+        /// The witness's state directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        state: PathBuf,
+        /// The witness's key file (from `transcript witness-keygen`).
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+        /// The verifier key of a log this witness follows.
+        #[arg(long = "log-key", value_name = "VKEY", required = true)]
+        log_keys: Vec<String>,
+    },
+    /// Make a witness key: write its key file, print its verifier key.
+    WitnessKeygen {
+        /// The witness's name, e.g. witness.example/w1.
+        name: String,
+        /// Where to write the key file (mode 0600; never overwritten).
+        #[arg(long, value_name = "FILE")]
+        key_file: PathBuf,
+    },
 }
 
 /// `ceremony ksr …`

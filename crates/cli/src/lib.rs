@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod ceremony_log;
 mod cmd;
 mod env;
 mod failure;

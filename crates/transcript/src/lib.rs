@@ -108,5 +108,5 @@ pub use error::Error;
 pub use log::{Log, NewEntry, Recovery};
 pub use note::{Signer, VerifierKey};
 pub use proof::{ConsistencyProof, TlogProof};
-pub use verify::{declared_log_key, verify_committed, verify_dir, Timeline};
+pub use verify::{read_opening, verify_committed, verify_dir, Timeline};
 pub use witness::{Witness, WitnessError};

@@ -20,8 +20,8 @@
 //!
 //! [`verify_committed`] makes the same checks on an interrupted transcript:
 //! on what [`Log::open`](crate::Log::open) would keep of it after a crash,
-//! without changing it, and [`declared_log_key`] reads the key the first
-//! entry declares, for an auditor who was not given one.
+//! without changing it, and [`read_opening`] reads the keys the first entry
+//! declares, for an auditor who was not given them.
 //!
 //! The first failure is returned, naming the entry (by index) or the
 //! checkpoint (by file). On success the [`Timeline`] holds every entry and
@@ -33,7 +33,7 @@ use std::fmt;
 use std::path::Path;
 
 use crate::checkpoint::{fmt_hash, Cosigned, SignedCheckpoint};
-use crate::entry::{Entry, Event, FileRead, FileWritten};
+use crate::entry::{CeremonyOpened, Entry, Event, FileRead, FileWritten};
 use crate::error::Error;
 use crate::log::{
     check_opened, checkpoint_file_name, read_checkpoints, scan, Recovery, DATA_FILE, INDEX_FILE,
@@ -268,18 +268,17 @@ pub fn verify_committed(
     verify(dir, log_key, witnesses, false)
 }
 
-/// The log key that the transcript's first entry
-/// ([`CeremonyOpened`](crate::entry::CeremonyOpened)) declares, or `None`
-/// while no entry is committed.
+/// The first entry's [`CeremonyOpened`]: the log key and the other keys
+/// the ceremony declares; `None` while no entry is committed.
 ///
-/// The key is the transcript's own claim: anyone who rewrites the whole
-/// transcript can declare their own. Verify against the key announced when
-/// the ceremony opened (or cosigned by witnesses) where it is at hand, and
-/// say which one was used.
+/// This is the transcript's own claim, read before anything is verified:
+/// anyone who rewrites a whole transcript can declare their own keys. Verify
+/// against the log key announced when the ceremony opened, or cosigned by
+/// witnesses, where it is at hand, and say which one was used.
 ///
 /// # Errors
 /// [`Error::Entry`] when the first entry is bad; [`Error::Io`].
-pub fn declared_log_key(dir: &Path) -> Result<Option<VerifierKey>, Error> {
+pub fn read_opening(dir: &Path) -> Result<Option<CeremonyOpened>, Error> {
     let read = |name: &str| {
         let path = dir.join(name);
         std::fs::read(&path).map_err(Error::io(path))
@@ -288,9 +287,9 @@ pub fn declared_log_key(dir: &Path) -> Result<Option<VerifierKey>, Error> {
     let index = read(INDEX_FILE)?;
     let first_line = &index[..index.len().min(INDEX_LINE_LEN)];
     let s = scan(&data, first_line)?;
-    match s.entries.first().map(|e| &e.event) {
+    match s.entries.into_iter().next().map(|e| e.event) {
         None => Ok(None),
-        Some(Event::CeremonyOpened(opened)) => Ok(Some(opened.log_key.clone())),
+        Some(Event::CeremonyOpened(opened)) => Ok(Some(opened)),
         Some(_) => Err(Error::Entry {
             index: 0,
             reason: "the first entry must be ceremony_opened".to_owned(),

@@ -7,18 +7,20 @@ use ceremony_transcript::entry::{CeremonyClosed, Entry, FileWritten};
 use ceremony_transcript::log::{checkpoint_file_name, parse_checkpoint_file_name};
 use ceremony_transcript::merkle::root;
 use ceremony_transcript::{
-    declared_log_key, verify_dir, ConsistencyProof, Error, Event, Log, NewEntry, Signer, TlogProof,
+    read_opening, verify_dir, ConsistencyProof, Error, Event, Log, NewEntry, Signer, TlogProof,
 };
 use common::*;
 
 #[test]
-fn the_first_entry_declares_the_log_key() {
+fn the_first_entry_declares_the_keys() {
     let tmp = tempfile::tempdir().expect("tmp");
     let tdir = sample(tmp.path());
-    assert_eq!(declared_log_key(&tdir).expect("reads"), Some(log_key()));
+    let opened = read_opening(&tdir).expect("reads").expect("opened");
+    assert_eq!(opened.log_key, log_key());
+    assert_eq!(opened.keys.len(), 2);
     let empty = tmp.path().join("empty");
     Log::create(&empty, signer()).expect("create");
-    assert_eq!(declared_log_key(&empty).expect("reads"), None);
+    assert_eq!(read_opening(&empty).expect("reads"), None);
 }
 
 #[test]

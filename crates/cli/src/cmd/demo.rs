@@ -5,10 +5,18 @@
 //! (three ZSKs and a 9-bundle KSR with proof of possession for the next
 //! quarter), then the KSR is checked, signed, verified, and published with
 //! the trust anchor. All files go into `--dir`.
+//!
+//! The ceremony is recorded as it goes: `DIR/transcript/` is its Merkle log,
+//! one batch and one signed checkpoint per act, each checkpoint cosigned by a
+//! witness played in this process (its state in `DIR/witness/`). Every output
+//! is logged before it is renamed into place (see [`crate::ceremony_log`]).
+//! The log and witness keys live only in this process, so the log cannot be
+//! extended later: the demo closes it, verifies it as `ceremony transcript
+//! verify` does, and shows its root hash as PGP words.
 
 use std::path::Path;
 
-use ceremony_dnssec::{algorithm_name, SecurityAlgorithm};
+use ceremony_dnssec::{algorithm_name, Name, SecurityAlgorithm};
 use ceremony_formats::anchor::TrustAnchor;
 use ceremony_formats::{icann, Document, Fingerprint};
 use ceremony_keys::keystore::{Keystore, Unlock};
@@ -19,10 +27,14 @@ use ceremony_signer::request::{generate_ksr, Schedule, ZskSlots};
 use ceremony_signer::{check, sign_ksr, KeyRing, SignRequest, SignerConfig};
 use jiff::Timestamp;
 
+use ceremony_transcript::entry::DeclaredKey;
+use ceremony_transcript::{Cosigner, Witness};
+
 use super::emit;
 use super::sign::sign_failure;
+use super::transcript::{audit, render_audit, Keys};
 use crate::args::Global;
-use crate::fsutil::write_atomic;
+use crate::ceremony_log::{check_report, file_read, signatures, Recorder, WITNESS_ROLE};
 use crate::render::{self, FileFacts};
 use crate::{Env, Failure};
 
@@ -42,6 +54,10 @@ This demo plays every part on this machine, with the software keystore.
 /// A low scrypt work factor: the demo keystore holds a throw-away key.
 const DEMO_WORK_FACTOR: u8 = 14;
 const KSK_LABEL: &str = "KSK-DEMO";
+/// The witness the demo plays.
+const WITNESS: &str = "witness.demo/w1";
+/// Its state directory, inside the demo's directory.
+const WITNESS_DIR: &str = "witness";
 
 fn step(env: &mut dyn Env, title: &str) -> Result<(), Failure> {
     emit(env, &format!("\n== {title}\n\n"))
@@ -86,17 +102,59 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
     std::fs::create_dir_all(dir).map_err(|err| {
         Failure::environment(format!("{}: cannot create directory: {err}", dir.display()))
     })?;
+    let keystore_dir = dir.join("keystore");
+    for taken in ["keystore", "transcript", WITNESS_DIR] {
+        if dir.join(taken).exists() {
+            return Err(Failure::input(format!(
+                "{} exists: a demo starts from an empty directory",
+                dir.join(taken).display()
+            ))
+            .hint("pass another --dir, or remove the old one"));
+        }
+    }
     emit(env, INTRO)?;
 
+    // The witness's key must be declared as the ceremony opens, and it must
+    // know the log's key: make the witness's seed first, then the log.
+    let witness_seed = ceremony_transcript::note::generate_seed()
+        .map_err(|e| Failure::environment(e.to_string()))?;
+    let witness_key = Cosigner::from_seed(WITNESS, &witness_seed)
+        .map_err(|e| Failure::environment(e.to_string()))?
+        .verifier_key();
+    let mut record = Recorder::open(
+        dir,
+        "ceremony demo",
+        "demo",
+        vec![DeclaredKey {
+            role: WITNESS_ROLE.to_owned(),
+            name: WITNESS.to_owned(),
+            key: witness_key.to_string(),
+        }],
+        env.now(),
+    )?;
+    let log_key = record
+        .log_key()
+        .cloned()
+        .ok_or_else(|| Failure::environment("transcript: not recording"))?;
+    let cosigner = Cosigner::from_seed(WITNESS, &witness_seed)
+        .map_err(|e| Failure::environment(e.to_string()))?;
+    let witness = Witness::open(
+        &dir.join(WITNESS_DIR),
+        cosigner,
+        std::slice::from_ref(&log_key),
+    )
+    .map_err(|e| Failure::environment(format!("witness: {e}")))?;
+    record.attach_witness(witness, witness_key.clone())?;
+    emit(
+        env,
+        &format!(
+            "\nThe ceremony is recorded in {}: every act is appended to a Merkle log\nand signed as a checkpoint, which the witness {WITNESS} cosigns. The log's\nkey was made for this ceremony and is never stored; write it down, it is how\nanyone checks the transcript later:\n  {log_key}\nThe witness's key:\n  {witness_key}\n",
+            dir.join("transcript").display()
+        ),
+    )?;
+
     step(env, "Act 1. The KSK is generated and stored encrypted")?;
-    let keystore_dir = dir.join("keystore");
-    if keystore_dir.exists() {
-        return Err(Failure::input(format!(
-            "{} exists: a demo starts from an empty directory",
-            keystore_dir.display()
-        ))
-        .hint("pass another --dir, or remove the old one"));
-    }
+    record.act(env.now(), "1", "The KSK is generated and stored encrypted");
     let mut keystore =
         Keystore::create(&keystore_dir).map_err(|e| Failure::environment(e.to_string()))?;
     keystore
@@ -118,11 +176,31 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
             keystore_dir.display()
         ),
     )?;
+    let root = Name::root_vec();
+    let public_text = format!(
+        "; {KSK_LABEL}, generated in this ceremony: its DNSKEY and DS records\n{}\n{}\n",
+        info.dnskey.to_zonefile(&root, 172_800),
+        info.ds_sha256.to_zonefile(&root, 172_800)
+    );
+    let public_path = dir.join(format!("{KSK_LABEL}.dnskey"));
+    record.write_file(env.now(), &public_path, public_text.as_bytes())?;
+    let mut out = String::from("Its public half is published for the room to compare:\n\n");
+    out.push_str(&heading(
+        "DNSKEY and DS",
+        &public_path.display().to_string(),
+        public_text.as_bytes(),
+    ));
+    emit(env, &out)?;
 
     step(
         env,
         "Act 2. The zone operator sends the KSR for the next quarter",
     )?;
+    record.act(
+        env.now(),
+        "2",
+        "The zone operator sends the KSR for the next quarter",
+    );
     let start = next_quarter(now)?;
     let zsk = |label: &str| {
         SoftKey::generate(label, SecurityAlgorithm::RSASHA256, 2048)
@@ -164,7 +242,7 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
     .map_err(sign_failure)?;
     let ksr_text = icann::write_ksr(&ksr);
     let ksr_path = dir.join("ksr.xml");
-    write_atomic(&ksr_path, ksr_text.as_bytes())?;
+    record.write_file(env.now(), &ksr_path, ksr_text.as_bytes())?;
     let mut out = String::from("Three ZSKs roll at the quarter's edges; each signs every bundle it is in.\nRead the hash aloud and compare it with the zone operator's:\n\n");
     out.push_str(&heading(
         "KSR",
@@ -175,6 +253,20 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
     emit(env, &out)?;
 
     step(env, "Act 3. The KSR is checked against the root's policy")?;
+    record.act(
+        env.now(),
+        "3",
+        "The KSR is checked against the root's policy",
+    );
+    let ksr_fingerprint = Fingerprint::of(ksr_text.as_bytes());
+    record.record(
+        env.now(),
+        file_read(&FileFacts {
+            name: "ksr.xml",
+            size: ksr_text.len(),
+            fingerprint: &ksr_fingerprint,
+        }),
+    );
     let config_text = format!(
         "[keys.ksk]\nlabel = \"{KSK_LABEL}\"\nalgorithm = \"RSASHA256\"\nrsa_size = 2048\nrsa_exponent = 65537\nkey_tag = {}\nvalid_from = \"{}\"\n",
         info.key_tag,
@@ -200,16 +292,23 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
         now,
     };
     let report = check(&request);
+    record.record(env.now(), check_report(&report));
+    record.commit()?;
     emit(
         env,
         &render::report(&report, &format!("root defaults, as of {now}")),
     )?;
 
     step(env, "Act 4. The KSK signs every bundle")?;
+    record.act(env.now(), "4", "The KSK signs every bundle");
     let signed = sign_ksr(&request).map_err(sign_failure)?;
+    for event in signatures(&signed.skr) {
+        record.record(env.now(), event);
+    }
+    record.record(env.now(), check_report(&signed.report));
     let skr_text = icann::write_skr(&signed.skr);
     let skr_path = dir.join("skr.xml");
-    write_atomic(&skr_path, skr_text.as_bytes())?;
+    record.write_file(env.now(), &skr_path, skr_text.as_bytes())?;
     let mut out = format!(
         "Signed {} bundles with {KSK_LABEL}; every signature was re-verified in software.\n\n",
         signed.skr.bundles.len()
@@ -226,6 +325,11 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
         env,
         "Act 5. The trust anchor is published, and the zone operator verifies the SKR",
     )?;
+    record.act(
+        env.now(),
+        "5",
+        "The trust anchor is published, and the zone operator verifies the SKR",
+    );
     let valid_from =
         ceremony_formats::parse_datetime(&now.strftime("%Y-%m-%dT%H:%M:%S").to_string())
             .map_err(Failure::input)?; // whole seconds, as the anchor file writes them
@@ -236,7 +340,7 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
     .map_err(Failure::input)?;
     let anchor_text = anchor.to_xml();
     let anchor_path = dir.join("root-anchors.xml");
-    write_atomic(&anchor_path, anchor_text.as_bytes())?;
+    record.write_file(env.now(), &anchor_path, anchor_text.as_bytes())?;
     let skr_report = verify_skr(
         &signed.skr,
         &SkrContext {
@@ -246,6 +350,8 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
             previous: None,
         },
     );
+    record.record(env.now(), check_report(&skr_report));
+    record.commit()?;
     let mut out = heading(
         "Trust anchor",
         &anchor_path.display().to_string(),
@@ -255,15 +361,27 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
         &skr_report,
         &format!("trust anchor {}", anchor_path.display()),
     ));
+    emit(env, &out)?;
+
+    step(env, "The ceremony closes, and its transcript is verified")?;
+    record.close(env.now())?;
+    drop(record); // the log and witness keys are gone with it
+    let audit = audit(dir, &Keys::log(log_key.clone()), false)?
+        .ok_or_else(|| Failure::environment("transcript: no entry was recorded"))?;
+    let mut out = String::from(
+        "Every entry hash, the Merkle tree, every checkpoint signature and cosignature,\nconsistency between checkpoints, every output file against its logged hash,\nand the story (checks before signatures, acts, the close) are checked, as\n`ceremony transcript verify` does. Read the root hash aloud: the witness and\neveryone present compare it.\n\n",
+    );
+    out.push_str(&render_audit(&audit));
     out.push_str(&format!(
-        "\nThe ceremony's files are in {}: ksr.xml, skr.xml, root-anchors.xml, keystore/.\nCheck them again with:\n  ceremony skr verify {} --ksr {} --trust-anchor {}\n",
+        "\nThe ceremony's files are in {}: {KSK_LABEL}.dnskey, ksr.xml, skr.xml, root-anchors.xml,\nkeystore/, transcript/ (and witness/, the witness's state). Check them again with:\n  ceremony skr verify {} --ksr {} --trust-anchor {}\n  ceremony transcript verify {} --log-key {log_key} --witness-key {witness_key}\n",
         dir.display(),
         skr_path.display(),
         ksr_path.display(),
-        anchor_path.display()
+        anchor_path.display(),
+        dir.display(),
     ));
     emit(env, &out)?;
-    Ok(if report.is_ok() && skr_report.is_ok() {
+    Ok(if report.is_ok() && skr_report.is_ok() && audit.is_ok() {
         0
     } else {
         crate::EXIT_CHECKS_FAILED

@@ -8,6 +8,7 @@ mod ksr;
 mod selftest;
 mod sign;
 mod skr;
+mod transcript;
 
 use std::path::Path;
 
@@ -38,6 +39,7 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
             output,
             yes,
             text,
+            ceremony,
         } => sign::run(
             &sign::SignArgs {
                 ksr,
@@ -47,11 +49,13 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
                 output,
                 yes,
                 text,
+                ceremony,
             },
             global,
             env,
         ),
         Command::Selftest { config } => selftest::run(config.as_deref(), global, env),
+        Command::Transcript(command) => transcript::run(command, global, env),
     }
 }
 
@@ -141,13 +145,22 @@ fn expect_skr(input: Input) -> Result<(Input, ceremony_formats::Skr), Failure> {
 }
 
 /// An output file as written: its name, size and hash, for the report.
-struct Written {
+pub(crate) struct Written {
     name: String,
     size: usize,
     fingerprint: Fingerprint,
 }
 
 impl Written {
+    /// The facts of `bytes`, written to `path`.
+    pub(crate) fn of(path: &Path, bytes: &[u8]) -> Written {
+        Written {
+            name: path.display().to_string(),
+            size: bytes.len(),
+            fingerprint: Fingerprint::of(bytes),
+        }
+    }
+
     fn facts(&self) -> FileFacts<'_> {
         FileFacts {
             name: &self.name,
@@ -160,11 +173,7 @@ impl Written {
 /// Writes an output file atomically and returns what the room reads aloud about it.
 fn write_output(path: &Path, text: &str) -> Result<Written, Failure> {
     crate::fsutil::write_atomic(path, text.as_bytes())?;
-    Ok(Written {
-        name: path.display().to_string(),
-        size: text.len(),
-        fingerprint: Fingerprint::of(text.as_bytes()),
-    })
+    Ok(Written::of(path, text.as_bytes()))
 }
 
 /// Asks `question` and succeeds only if the answer is exactly `Yes`.

@@ -14,8 +14,9 @@ use ceremony_signer::textsign::Peer;
 use ceremony_signer::{check, sign_ksr, SignError, SignRequest, SignerConfig};
 use serde_json::json;
 
-use super::{confirm, emit, emit_json, expect_ksr, expect_skr, now, read_document, write_output};
+use super::{confirm, emit, emit_json, expect_ksr, expect_skr, now, read_document};
 use crate::args::{Format, Global, TextSignArgs};
+use crate::ceremony_log::Recorder;
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
@@ -27,6 +28,7 @@ pub struct SignArgs {
     pub output: PathBuf,
     pub yes: bool,
     pub text: TextSignArgs,
+    pub ceremony: Option<PathBuf>,
 }
 
 /// Secrets asked on the terminal, without echo.
@@ -102,6 +104,18 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
     names.dedup();
     let keys = load_keys(&config, &config_dir, &names, &TerminalPrompt).map_err(sign_failure)?;
     let ring = keys.ring();
+    let read = [
+        Some(input.facts()),
+        previous.as_ref().map(|(p, _)| p.facts()),
+    ];
+    let mut record = Recorder::for_sign(
+        args.ceremony.as_deref(),
+        env,
+        &ring,
+        &args.config,
+        &read,
+        &args.output,
+    )?;
     let request = SignRequest {
         ksr: &ksr,
         schema: &schema,
@@ -116,6 +130,7 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
         schema.name
     );
     let report = check(&request);
+    record.checks(env, &report)?;
     if !report.is_ok() {
         if global.json {
             emit_json(
@@ -153,7 +168,8 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
         }
         Err(err) => return Err(sign_failure(err)),
     };
-    let written = write_output(&args.output, &icann::write_skr(&signed.skr))?;
+    let skr_text = icann::write_skr(&signed.skr);
+    let written = record.write_skr(env, &args.output, &skr_text, &signed.skr, &signed.report)?;
     let facts = written.facts();
     if global.json {
         emit_json(
@@ -174,6 +190,7 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
         out.push_str(&render::document(&Document::Skr(signed.skr)));
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }
 
@@ -317,6 +334,18 @@ fn run_text(
     let keys = load_keys(config, config_dir, &names, &TerminalPrompt).map_err(sign_failure)?;
     let load_time = load_started.elapsed();
     let ring = keys.ring();
+    let read = [
+        Some(input.facts()),
+        previous.as_ref().map(|(p, _)| p.facts()),
+    ];
+    let mut record = Recorder::for_sign(
+        args.ceremony.as_deref(),
+        env,
+        &ring,
+        &args.config,
+        &read,
+        &args.output,
+    )?;
 
     let mut policy = TextPolicy::preset(peer, now, parse_end(text.end.as_deref())?);
     apply_knobs(&mut policy, text)?;
@@ -369,6 +398,7 @@ fn run_text(
         }
         Err(sign_failure(SignError::Policy(Box::new(report))))
     };
+    record.checks(env, &report)?;
     if !report.is_ok() {
         return fail(env, report, "");
     }
@@ -414,7 +444,7 @@ fn run_text(
         ceremony_formats::Format::Bind => ceremony_formats::bind::write_skr(&skr),
         _ => ceremony_formats::knot::write_skr(&skr),
     };
-    let written = write_output(&args.output, &written_text)?;
+    let written = record.write_skr(env, &args.output, &written_text, &skr.skr, &report)?;
     let facts = written.facts();
     let signatures: usize = skr
         .skr
@@ -454,6 +484,7 @@ fn run_text(
         out.push_str(&render::document(&Document::Skr(skr.skr)));
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }
 
