@@ -83,6 +83,20 @@ pub enum Command {
     /// The public record of a ceremony: verify it, prove entries, cosign it as a witness.
     #[command(subcommand)]
     Transcript(TranscriptCommand),
+    /// Translate a KSR or SKR between the ICANN, Knot DNS and BIND 9 formats, saying what is lost.
+    Convert {
+        /// The KSR or SKR.
+        input: PathBuf,
+        /// The format to write.
+        #[arg(long, value_enum)]
+        to: Format,
+        /// The input's format.
+        #[arg(long, value_enum, default_value_t = Format::Auto)]
+        format: Format,
+        /// Where to write the converted document.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Known-answer tests of every algorithm, the formats and the HSM, before the machine is used.
     Selftest {
         /// Also sign a fixed message with each configured KSK and verify it in software.

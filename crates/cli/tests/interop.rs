@@ -505,3 +505,265 @@ fn bind_signs_a_zone_with_our_skr_that_verifies() {
     // And our own verifier passes the SKR against the KSR.
     ceremony(&["skr", "verify", s(&skr_path), "--ksr", s(&ksr)]).expect_code(0);
 }
+
+// ---------------------------------------------------------------------------
+// Conversions and crossings
+
+fn testdata(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/interop")
+        .join(rel)
+}
+
+/// `ceremony convert IN --to FORMAT -o OUT --json`; returns what it says is lost.
+fn convert(input: &Path, to: &str, output: &Path) -> Vec<String> {
+    let run = ceremony(&["convert", s(input), "--to", to, "-o", s(output), "--json"]);
+    run.expect_code(0);
+    run.json()["lost"]
+        .as_array()
+        .expect("lost")
+        .iter()
+        .map(|v| v.as_str().expect("text").to_owned())
+        .collect()
+}
+
+/// What a KSR is in substance: its zone, and per bundle the instant and the DNSKEY RRset with TTLs.
+type Substance = (String, Vec<(jiff::Timestamp, Vec<(u32, Vec<u8>)>)>);
+
+fn substance(ksr: &ceremony_formats::Ksr) -> Substance {
+    let bundles = ksr
+        .bundles
+        .iter()
+        .map(|b| {
+            let mut keys: Vec<(u32, Vec<u8>)> =
+                b.keys.iter().map(|k| (k.ttl, k.dnskey.rdata())).collect();
+            keys.sort();
+            (b.inception, keys)
+        })
+        .collect();
+    (ksr.header.domain.clone(), bundles)
+}
+
+/// The root's 2017 Q2 KSR, converted to Knot's format and back, keeps its
+/// zone, bundle instants, ZSKs and TTLs; the conversion names what the
+/// text format cannot hold (id, expirations, proof of possession, policy).
+/// Between Knot's and BIND's formats nothing of substance is lost: the
+/// peers' files come back byte for byte (BIND's blank lines aside, which
+/// the conversion says it drops).
+#[test]
+fn conversions_keep_the_substance_and_say_what_is_lost() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let root = shared("icann/root/ksr-root-2017-q2-0.xml");
+    let original = ceremony_formats::icann::parse_ksr(&read(&root), "root").expect("root KSR");
+    let knot = dir.join("root.ksr");
+    let lost = convert(&root, "knot", &knot);
+    for word in [
+        "request id",
+        "expiration",
+        "proof of possession",
+        "ZSK policy",
+    ] {
+        assert!(lost.iter().any(|l| l.contains(word)), "{word}: {lost:?}");
+    }
+    let text = ceremony_formats::knot::parse_ksr(&read(&knot), "knot").expect("Knot reads it");
+    assert_eq!(substance(&text.ksr), substance(&original));
+    // What Knot's format cannot hold travels in comments, and comes back.
+    let back = dir.join("root.xml");
+    assert!(convert(&knot, "icann", &back).is_empty());
+    let again = ceremony_formats::icann::parse_ksr(&read(&back), "back").expect("ICANN reads it");
+    assert_eq!(again, original, "the root KSR came back changed");
+    // BIND's dnssec-ksr reads no comments: through its format the original is lost, and said so.
+    let bind = dir.join("root.bind.ksr");
+    let lost = convert(&knot, "bind", &bind);
+    assert!(
+        lost.iter().any(|l| l.contains("ICANN original")),
+        "{lost:?}"
+    );
+    assert!(!read(&bind).contains("; icann|"));
+    // A text KSR without its original cannot become an ICANN one: it has no proof of possession.
+    let no = dir.join("no.xml");
+    let run = ceremony(&[
+        "convert",
+        s(&testdata("knot/example-rsa.ksr")),
+        "--to",
+        "icann",
+        "-o",
+        s(&no),
+    ]);
+    run.expect_code(2).expect_stderr(&["proof of possession"]);
+    // Nor one whose keys were changed after the conversion.
+    let edited = read(&knot).replacen("172800 DNSKEY", "86400 DNSKEY", 1);
+    let edited = write(&dir.join("edited.ksr"), &edited);
+    let run = ceremony(&["convert", s(&edited), "--to", "icann", "-o", s(&no)]);
+    run.expect_code(2).expect_stderr(&["no longer matches"]);
+    assert!(!no.exists());
+
+    for name in [
+        "knot/example-rsa.ksr",
+        "knot/example-rsa.skr",
+        "knot/root-ecdsa-cds.skr",
+        "knot/long-name.skr",
+        "knot/ed25519.skr",
+    ] {
+        let bind = dir.join("x.bind");
+        let back = dir.join("x.knot");
+        convert(&testdata(name), "bind", &bind);
+        assert!(convert(&bind, "knot", &back)
+            .iter()
+            .all(|l| l.contains("program name") || l.contains("blank lines")));
+        assert!(
+            read(&back) == read(&testdata(name)),
+            "{name} changed on its way through BIND's format"
+        );
+    }
+    for name in [
+        "bind/example-rsa.ksr",
+        "bind/example-rsa.skr",
+        "bind/root-ecdsa.skr",
+        "bind/long-name.skr",
+    ] {
+        let knot = dir.join("x.knot");
+        let back = dir.join("x.bind");
+        let lost = convert(&testdata(name), "knot", &knot);
+        if name.ends_with(".skr") {
+            assert!(lost.iter().any(|l| l.contains("blank lines")), "{lost:?}");
+        }
+        convert(&knot, "bind", &back);
+        let strip = |t: String| {
+            t.lines()
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert!(
+            strip(read(&back)) == strip(read(&testdata(name))),
+            "{name} changed on its way through Knot's format"
+        );
+    }
+    // An SKR in the ICANN format keeps its signatures and says it drops CDS/CDNSKEY.
+    let skr = dir.join("skr.xml");
+    let lost = convert(&testdata("bind/example-rsa.skr"), "icann", &skr);
+    assert!(
+        lost.iter().any(|l| l.contains("CDNSKEY and CDS")),
+        "{lost:?}"
+    );
+    let icann = ceremony_formats::icann::parse_skr(&read(&skr), "skr").expect("ICANN reads it");
+    let bind = ceremony_formats::bind::parse_skr(&read(&testdata("bind/example-rsa.skr")), "bind")
+        .expect("bind");
+    assert_eq!(icann.bundles.len(), bind.skr.bundles.len());
+    for (a, b) in icann.bundles.iter().zip(&bind.skr.bundles) {
+        assert_eq!(a.signatures, b.signatures);
+    }
+}
+
+/// BIND's zone operator, through Knot's format: `dnssec-ksr request` →
+/// `ceremony convert --to knot` → `ceremony sign` by Knot's rules, written
+/// `--to bind` → BIND signs the zone with it, and `dnssec-verify` passes.
+#[test]
+fn a_knot_format_ksr_signed_by_knot_rules_imports_into_bind() {
+    if !peers(&["dnssec-ksr", "dnssec-signzone", "dnssec-verify"]) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let config = keystore_ksk(dir);
+    bind_zsk_side(dir, "example.");
+    let bind_ksr = bind_request(dir, "example.");
+    let knot_ksr = dir.join("zone.knot.ksr");
+    convert(&bind_ksr, "knot", &knot_ksr);
+    let skr_path = dir.join("zone.skr");
+    let run = sign(&knot_ksr, &config, &skr_path, &["--to", "bind", "--json"]);
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(
+        (
+            json["format"].as_str(),
+            json["preset"].as_str(),
+            json["to"].as_str()
+        ),
+        (Some("knot"), Some("knot"), Some("bind"))
+    );
+    let skr = read(&skr_path);
+    assert!(
+        skr.starts_with(";; SignedKeyResponse 1.0 2"),
+        "BIND's header: {}",
+        &skr[..80]
+    );
+    let bundle = first_bind_bundle(&skr);
+    let verified = bind_sign_and_verify(dir, "example.", &bundle).unwrap_or_else(|e| panic!("{e}"));
+    assert!(verified.contains("Zone fully signed"), "{verified}");
+    ceremony(&["skr", "verify", s(&skr_path), "--ksr", s(&bind_ksr)]).expect_code(0);
+}
+
+/// Knot's zone operator, by BIND's rules: `keymgr generate-ksr` → `ceremony
+/// sign --preset bind` (CDNSKEY and CDS signed, bundles every 10 days from
+/// each instant), written in Knot's format → `keymgr import-skr` exits 0 →
+/// `kzonesign` → `kzonecheck -d on` and `ldns-verify-zone` pass.
+#[test]
+fn a_ksr_signed_by_bind_rules_imports_into_knot() {
+    if !peers(&["keymgr", "kzonesign", "kzonecheck", "ldns-verify-zone"]) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let config = softhsm_ksk(dir);
+    knot_zsk_side(dir, "example.");
+    ok(
+        dir,
+        "keymgr",
+        &["-c", "zsk.conf", "example.", "pregenerate", "+1y"],
+    );
+    let ksr = ok(
+        dir,
+        "keymgr",
+        &["-c", "zsk.conf", "example.", "generate-ksr", "+0", "+1y"],
+    );
+    let knot_ksr = write(&dir.join("example.ksr"), &ksr);
+    // Through BIND's format and back, as a KSK operator on BIND would receive it.
+    let bind_ksr = dir.join("example.bind.ksr");
+    convert(&knot_ksr, "bind", &bind_ksr);
+    let end = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(400 * 24))
+        .expect("later")
+        .to_string();
+    let skr_path = dir.join("example.skr");
+    let run = sign(
+        &bind_ksr,
+        &config,
+        &skr_path,
+        &["--to", "knot", "--end", &end, "--json"],
+    );
+    run.expect_code(0);
+    let json = run.json();
+    assert_eq!(
+        (
+            json["format"].as_str(),
+            json["preset"].as_str(),
+            json["to"].as_str()
+        ),
+        (Some("bind"), Some("bind"), Some("knot"))
+    );
+    let out = run_keymgr(dir, &["import-skr", "example.skr"]);
+    assert!(
+        out.status.success(),
+        "import-skr refused our SKR: {}",
+        shown(&out)
+    );
+    write(&dir.join("zsk/zones/example.zone"), &zone_text("example."));
+    ok(
+        dir,
+        "kzonesign",
+        &["-c", "zsk.conf", "-o", "signed", "example."],
+    );
+    let signed = dir.join("signed/example.zone");
+    ok(
+        dir,
+        "kzonecheck",
+        &["-d", "on", "-o", "example.", s(&signed)],
+    );
+    let ds = write(&dir.join("ds"), &our_ds(&config, "RSA1", "example."));
+    let verified = ok(dir, "ldns-verify-zone", &["-k", s(&ds), s(&signed)]);
+    assert!(verified.contains("Zone is verified"), "{verified}");
+    ceremony(&["skr", "verify", s(&skr_path), "--ksr", s(&knot_ksr)]).expect_code(0);
+}

@@ -1,6 +1,7 @@
 //! One module per command; each turns parsed flags into library calls.
 
 mod anchor;
+mod convert;
 mod demo;
 mod hash;
 mod key;
@@ -54,6 +55,12 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
             global,
             env,
         ),
+        Command::Convert {
+            input,
+            to,
+            format,
+            output,
+        } => convert::run(&input, to, format, &output, global, env),
         Command::Selftest { config } => selftest::run(config.as_deref(), global, env),
         Command::Transcript(command) => transcript::run(command, global, env),
     }
