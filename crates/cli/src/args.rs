@@ -54,6 +54,9 @@ pub enum Command {
     /// Key inventory in the keystore or HSM.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Classic M-of-N quorum: split a key-encryption key to holders, activate it, transfer a share.
+    #[command(subcommand)]
+    Quorum(crate::cmd::quorum::QuorumCommand),
     /// Sign a KSR with the configured KSKs and write the SKR.
     Sign {
         /// The KSR to sign.

@@ -6,6 +6,7 @@ mod demo;
 mod hash;
 mod key;
 mod ksr;
+pub(crate) mod quorum;
 mod selftest;
 mod sign;
 mod skr;
@@ -32,6 +33,7 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
         Command::Skr(command) => skr::run(command, global, env),
         Command::Anchor(command) => anchor::run(command, global, env),
         Command::Key(command) => key::run(command, global, env),
+        Command::Quorum(command) => quorum::run(command, global, env),
         Command::Sign {
             ksr,
             config,
