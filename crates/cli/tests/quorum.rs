@@ -345,3 +345,80 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn passphrase_holders_and_a_key_generated_under_the_kek() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let config = write(
+        &dir.join("keystore.toml"),
+        "[keystore]\ndir = \"keys\"\nwork_factor = 10\n",
+    );
+    let (ids, recipients, _) = holders(dir, "holder", 1);
+    let p2 = write(&dir.join("p2"), "second holder's passphrase\n");
+    let p3 = write(&dir.join("p3"), "third holder's passphrase\n");
+    let qdir = dir.join("q");
+    let run = ceremony(&[
+        "quorum",
+        "split",
+        "--m",
+        "2",
+        "--n",
+        "3",
+        "--recipient",
+        &recipients[0],
+        "--passphrase-file",
+        s(&p2),
+        "--passphrase-file",
+        s(&p3),
+        "--work-factor",
+        "4",
+        "--generate-key",
+        "KSK-G",
+        "--config",
+        s(&config),
+        "-o",
+        s(&qdir),
+    ]);
+    run.expect_code(0)
+        .expect_stdout(&["share 2 -> passphrase", "KSK-G: generated under the KEK"]);
+    let quorum = qdir.join("quorum.json");
+    // Two passphrase holders.
+    ceremony(&[
+        "quorum",
+        "activate",
+        "--quorum",
+        s(&quorum),
+        "--share",
+        s(&qdir.join("share-2.age")),
+        "--identity",
+        s(&p2),
+        "--share",
+        s(&qdir.join("share-3.age")),
+        "--credential",
+        s(&p3),
+        "--load-key",
+        "KSK-G",
+        "--config",
+        s(&config),
+    ])
+    .expect_code(0)
+    .expect_stdout(&["test signature verified"]);
+    // An identity holder and a passphrase holder; a swapped passphrase is named.
+    ceremony(&[
+        "quorum",
+        "activate",
+        "--quorum",
+        s(&quorum),
+        "--share",
+        s(&qdir.join("share-1.age")),
+        "--identity",
+        s(&ids[0]),
+        "--share",
+        s(&qdir.join("share-3.age")),
+        "--identity",
+        s(&p2),
+    ])
+    .expect_code(1)
+    .expect_stderr(&["share 3", "passphrase"]);
+}

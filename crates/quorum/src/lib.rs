@@ -308,6 +308,20 @@ impl QuorumInfo {
             reason,
         };
         let info: QuorumInfo = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        info.check(name)?;
+        Ok(info)
+    }
+
+    /// Checks the format, the parameters, the hex fields and the share list (index 1..=N in order).
+    ///
+    /// # Errors
+    /// [`QuorumError::BadQuorumFile`], naming the file as `name`.
+    pub fn check(&self, name: &str) -> Result<()> {
+        let bad = |reason: String| QuorumError::BadQuorumFile {
+            path: name.to_owned(),
+            reason,
+        };
+        let info = self;
         if info.format != QUORUM_FORMAT {
             return Err(bad(format!(
                 "format {:?}, expected {QUORUM_FORMAT:?}",
@@ -345,7 +359,7 @@ impl QuorumInfo {
             hex_array::<32>(&entry.share_hash)
                 .map_err(|r| bad(format!("share {} share_hash: {r}", entry.index)))?;
         }
-        Ok(info)
+        Ok(())
     }
 
     /// The JSON text, pretty, with a final newline.
@@ -772,6 +786,7 @@ pub fn write_split(dir: &Path, split: &Split) -> Result<Vec<PathBuf>> {
 /// [`QuorumError::ForeignShare`], [`QuorumError::Corrupt`], [`QuorumError::Duplicate`],
 /// [`QuorumError::Tampered`], [`QuorumError::Insufficient`], [`QuorumError::Commitment`].
 pub fn activate(info: &QuorumInfo, shares: &[DecryptedShare]) -> Result<Zeroizing<[u8; KEK_LEN]>> {
+    info.check("the quorum description")?;
     let quorum_id = info.id();
     let commitment = info.commitment();
     let mut seen = [false; 256];

@@ -148,7 +148,7 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                 );
             }
             let keystore = match &config {
-                Some(config) => Some(open_keystore(config)?),
+                Some(config) => Some(open_keystore(config, generate_key.is_some())?),
                 None => None,
             };
             let kek = new_kek().map_err(quorum_failure)?;
@@ -270,7 +270,7 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                 let Some(config) = &config else {
                     return Err(Failure::input("--load-key needs --config"));
                 };
-                let (store, _, _) = open_keystore(config)?;
+                let (store, _, _) = open_keystore(config, false)?;
                 let key = store
                     .load(label, &kek_unlock(&kek).map_err(quorum_failure)?)
                     .map_err(key_failure)?;
@@ -369,8 +369,11 @@ fn credential(share: &EncryptedShare, path: &Path) -> Result<Unlock, Failure> {
     result.map_err(|e| Failure::input(format!("{}: {e}", share.who())))
 }
 
-/// The keystore the configuration names.
-fn open_keystore(config: &Path) -> Result<(Keystore, SignerConfig, PathBuf), Failure> {
+/// The keystore the configuration names; created only when `create` (to generate a key).
+fn open_keystore(
+    config: &Path,
+    create: bool,
+) -> Result<(Keystore, SignerConfig, PathBuf), Failure> {
     let parsed = SignerConfig::load(config).map_err(sign_failure)?;
     let dir = config.parent().map(Path::to_path_buf).unwrap_or_default();
     let Some(store) = &parsed.keystore else {
@@ -380,7 +383,7 @@ fn open_keystore(config: &Path) -> Result<(Keystore, SignerConfig, PathBuf), Fai
         )));
     };
     let path = resolve(&dir, &store.dir);
-    let keystore = if path.exists() {
+    let keystore = if path.exists() || !create {
         Keystore::open(&path)
     } else {
         Keystore::create(&path)
