@@ -222,6 +222,27 @@ fn a_keystore_key_under_a_three_of_five_quorum() {
     assert_eq!(event["event"], "quorum-share-transfer");
     assert_eq!(event["index"], 5);
     assert_eq!(event["to"], one_time_recipient[0].as_str());
+    // The same transfer, recorded as a ceremony: the transcript verifies and names it.
+    let cdir = dir.join("transfer-ceremony");
+    let recorded = cdir.join("share-5.age");
+    ceremony(&[
+        "quorum",
+        "transfer",
+        "--share",
+        s(&share(5)),
+        "--identity",
+        s(&ids[4]),
+        "--to",
+        &one_time_recipient[0],
+        "-o",
+        s(&recorded),
+        "--ceremony",
+        s(&cdir),
+    ])
+    .expect_code(0);
+    ceremony(&["transcript", "verify", s(&cdir)])
+        .expect_code(0)
+        .expect_stdout(&["share 5 of quorum", "share-5.age"]);
     activate(
         &[
             (share(1), ids[0].clone()),

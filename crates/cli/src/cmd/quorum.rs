@@ -18,6 +18,8 @@ use ceremony_quorum::{
 };
 use ceremony_signer::backends::resolve;
 use ceremony_signer::SignerConfig;
+use ceremony_transcript::entry::ShareTransferred;
+use ceremony_transcript::Event;
 use clap::Subcommand;
 use serde_json::json;
 
@@ -25,6 +27,7 @@ use super::emit;
 use super::emit_json;
 use super::sign::{sign_failure, TerminalPrompt};
 use crate::args::Global;
+use crate::ceremony_log::Recorder;
 use crate::failure::EXIT_CHECKS_FAILED;
 use crate::{Env, Failure};
 
@@ -106,6 +109,9 @@ pub enum QuorumCommand {
         /// The new share file (never replaced).
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
+        /// Record the transfer as a ceremony in DIR/transcript; the new share must be inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
 }
 
@@ -329,6 +335,7 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
             identity,
             to,
             output,
+            ceremony,
         } => {
             let share = EncryptedShare::read(&share).map_err(quorum_failure)?;
             let credential = credential(&share, &identity)?;
@@ -337,7 +344,41 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                 .parse::<ceremony_quorum::AgeRecipient>()
                 .map_err(|e| Failure::input(format!("--to {to:?}: not an age recipient: {e}")))?;
             let (moved, event) = transfer(&share, &credential, &to).map_err(quorum_failure)?;
-            write_new_file(&output, moved.to_text().as_bytes()).map_err(quorum_failure)?;
+            let text = moved.to_text();
+            let record = match &ceremony {
+                None => {
+                    write_new_file(&output, text.as_bytes()).map_err(quorum_failure)?;
+                    Recorder::off()
+                }
+                Some(dir) => {
+                    if output.exists() {
+                        return Err(Failure::input(format!(
+                            "{}: exists; a share file is never replaced",
+                            output.display()
+                        )));
+                    }
+                    let now = env.now();
+                    let mut record =
+                        Recorder::open(dir, "ceremony quorum transfer", "quorum", vec![], now)?;
+                    record.act(
+                        now,
+                        "1",
+                        "Transfer a quorum share to the ceremony's one-time key",
+                    );
+                    record.record(
+                        now,
+                        Event::ShareTransferred(ShareTransferred {
+                            holder: format!(
+                                "share {} of quorum {} (holder {}, share hash {})",
+                                event.index, event.quorum_id, event.holder, event.share_hash
+                            ),
+                            to: format!("{} (the ceremony's one-time key)", event.to),
+                        }),
+                    );
+                    record.write_file(now, &output, text.as_bytes())?;
+                    record
+                }
+            };
             let event = serde_json::to_value(&event).unwrap_or_default();
             if global.json {
                 emit_json(env, &event)?;
@@ -354,6 +395,7 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                     ),
                 )?;
             }
+            record.finish(env)?;
             Ok(0)
         }
     }
