@@ -250,6 +250,51 @@ pub enum KsrCommand {
         #[arg(long, value_enum, default_value_t = Format::Auto)]
         format: Format,
     },
+    /// Write a KSR from ZSKs and a schedule, in any format; ICANN with proof of possession.
+    Generate(KsrGenerateArgs),
+}
+
+/// `ceremony ksr generate`: the zone operator's KSR from its ZSKs and a schedule.
+#[derive(Debug, Args)]
+pub struct KsrGenerateArgs {
+    /// The zone, e.g. `.` or `example.`.
+    #[arg(long, default_value = ".")]
+    pub zone: String,
+    /// The format to write.
+    #[arg(long, value_enum, default_value_t = Format::Icann)]
+    pub format: Format,
+    /// A ZSK from the configuration's keystore or HSM, by its name in the keys
+    /// section; `NAME@FIRST-LAST` publishes it in those bundles only.
+    #[arg(long, value_name = "NAME[@FIRST-LAST]")]
+    pub zsk: Vec<String>,
+    /// A ZSK from a file: a PEM private key (as Knot DNS keeps them) or a BIND
+    /// K*.key public key (text formats only); `FILE@FIRST-LAST` as for --zsk.
+    #[arg(long, value_name = "FILE[@FIRST-LAST]")]
+    pub zsk_file: Vec<String>,
+    /// Signer configuration naming the keystore or HSM, for --zsk.
+    #[arg(long, value_name = "CFG")]
+    pub config: Option<PathBuf>,
+    /// The first bundle's start (RFC 3339); now when absent.
+    #[arg(long, value_name = "RFC3339")]
+    pub start: Option<String>,
+    /// The number of bundles.
+    #[arg(long, default_value_t = 9)]
+    pub bundles: usize,
+    /// Time between bundle starts, e.g. 10d.
+    #[arg(long, default_value = "10d", value_name = "DURATION")]
+    pub interval: String,
+    /// ICANN: each bundle's validity, e.g. 21d.
+    #[arg(long, default_value = "21d", value_name = "DURATION")]
+    pub validity: String,
+    /// The DNSKEY TTL.
+    #[arg(long, default_value_t = 172_800)]
+    pub ttl: u32,
+    /// ICANN: the request id; derived from the zone and start when absent.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Where to write the KSR.
+    #[arg(short = 'o', long = "output", value_name = "KSR")]
+    pub output: PathBuf,
 }
 
 /// `ceremony skr …`

@@ -767,3 +767,200 @@ fn a_ksr_signed_by_bind_rules_imports_into_knot() {
     assert!(verified.contains("Zone is verified"), "{verified}");
     ceremony(&["skr", "verify", s(&skr_path), "--ksr", s(&knot_ksr)]).expect_code(0);
 }
+
+// ---------------------------------------------------------------------------
+// Our zone-operator side, their KSK side
+
+fn in_an_hour() -> String {
+    let t = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(1))
+        .expect("later");
+    jiff::Timestamp::from_second(t.as_second())
+        .expect("whole seconds")
+        .to_string()
+}
+
+/// `ceremony ksr generate` writes KSRs that the peers' KSK sides sign:
+/// in Knot's format from Knot's own ZSK files (`keymgr sign-ksr`), in
+/// BIND's from a BIND `K*.key` file and a keystore key (`dnssec-ksr
+/// sign`); both SKRs pass our `skr verify --ksr`. The same ZSKs in the
+/// ICANN format carry a proof of possession that `ksr validate` checks.
+#[test]
+fn the_peers_sign_our_ksrs_and_their_skrs_pass_our_checks() {
+    if !peers(&["keymgr", "dnssec-ksr", "dnssec-keygen"]) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    // Bundles every 14 days: see the note on BIND's duplicate instants in textsign.
+    let schedule = ["--start", &in_an_hour(), "--interval", "14d"];
+
+    // Knot DNS: two ZSKs made by keymgr on the ZSK side, the KSK on the KSK side.
+    for side in ["ksk", "zsk"] {
+        for sub in ["run", "keys", "zones"] {
+            std::fs::create_dir_all(dir.join(side).join(sub)).expect("dirs");
+        }
+        let conf =
+            read(&shared(&format!("knot/{side}-side.knot.conf"))).replace("@WORKDIR@", s(dir));
+        write(&dir.join(format!("{side}.conf")), &conf);
+    }
+    ok(
+        dir,
+        "keymgr",
+        &[
+            "-c",
+            "ksk.conf",
+            "example.",
+            "generate",
+            "algorithm=rsasha256",
+            "size=2048",
+            "ksk=yes",
+            "zsk=no",
+        ],
+    );
+    for _ in 0..2 {
+        ok(
+            dir,
+            "keymgr",
+            &[
+                "-c",
+                "zsk.conf",
+                "example.",
+                "generate",
+                "algorithm=rsasha256",
+                "size=2048",
+                "ksk=no",
+                "zsk=yes",
+            ],
+        );
+    }
+    let mut pems: Vec<PathBuf> = std::fs::read_dir(dir.join("zsk/keys/keys"))
+        .expect("Knot's key files")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pem"))
+        .collect();
+    pems.sort();
+    assert_eq!(pems.len(), 2, "{pems:?}");
+    let ours = dir.join("ours.knot.ksr");
+    let mut args = vec![
+        "ksr".to_owned(),
+        "generate".to_owned(),
+        "--zone".to_owned(),
+        "example.".to_owned(),
+        "--format".to_owned(),
+        "knot".to_owned(),
+        "--zsk-file".to_owned(),
+        format!("{}@1-5", s(&pems[0])),
+        "--zsk-file".to_owned(),
+        format!("{}@5-9", s(&pems[1])),
+        "-o".to_owned(),
+        s(&ours).to_owned(),
+    ];
+    args.extend(schedule.iter().map(|a| (*a).to_owned()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ceremony(&refs).expect_code(0);
+    let skr = ok(
+        dir,
+        "keymgr",
+        &["-c", "ksk.conf", "example.", "sign-ksr", s(&ours)],
+    );
+    let theirs = write(&dir.join("theirs.knot.skr"), &skr);
+    assert!(
+        skr.matches(";; SignedKeyResponse 1.0 1").count() >= 9,
+        "{skr}"
+    );
+    let run = ceremony(&["skr", "verify", s(&theirs), "--ksr", s(&ours), "--json"]);
+    run.expect_code(0);
+    for id in ["SKR-VERIFY", "SKR-MATCH", "SKR-PAIR"] {
+        assert!(run.checks("passed").contains(&id.to_owned()), "{id}");
+    }
+
+    // The same ZSKs in the ICANN format, with proof of possession.
+    let icann = dir.join("ours.xml");
+    let mut args = args.clone();
+    args[5] = "icann".to_owned();
+    let at = args.iter().position(|a| a == "-o").expect("-o") + 1;
+    args[at] = s(&icann).to_owned();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ceremony(&refs).expect_code(0);
+    let run = ceremony(&["ksr", "validate", s(&icann), "--json"]);
+    assert!(
+        run.checks("passed").contains(&"KSR-BUNDLE-POP".to_owned()),
+        "{}",
+        run.stdout
+    );
+
+    // BIND 9: a ZSK from dnssec-keygen (public key file) and one from our keystore.
+    let config = keystore_ksk(dir);
+    let config_text = read(&config)
+        .replace("[keys.ksk]", "[keys.zsk]")
+        .replace("KSK-TEXT", "ZSK-STORE");
+    let zsk_config = write(&dir.join("zsk.toml"), &config_text);
+    ceremony(&["key", "generate", "ZSK-STORE", "--config", s(&zsk_config)]).expect_code(0);
+    std::fs::create_dir_all(dir.join("bind-zsk")).expect("dir");
+    let name = ok(
+        dir,
+        "dnssec-keygen",
+        &[
+            "-a",
+            "RSASHA256",
+            "-b",
+            "2048",
+            "-K",
+            "bind-zsk",
+            "example.",
+        ],
+    );
+    let key_file = dir.join("bind-zsk").join(format!("{}.key", name.trim()));
+    let ours = dir.join("ours.bind.ksr");
+    let mut args = vec![
+        "ksr".to_owned(),
+        "generate".to_owned(),
+        "--zone".to_owned(),
+        "example.".to_owned(),
+        "--format".to_owned(),
+        "bind".to_owned(),
+        "--zsk-file".to_owned(),
+        format!("{}@1-5", s(&key_file)),
+        "--zsk".to_owned(),
+        "zsk@5-9".to_owned(),
+        "--config".to_owned(),
+        s(&zsk_config).to_owned(),
+        "-o".to_owned(),
+        s(&ours).to_owned(),
+    ];
+    args.extend(schedule.iter().map(|a| (*a).to_owned()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ceremony(&refs).expect_code(0);
+    std::fs::create_dir_all(dir.join("bind-ksk")).expect("dir");
+    std::fs::copy(
+        shared("bind/named.conf.dnssec-policy"),
+        dir.join("named.conf"),
+    )
+    .expect("conf");
+    let common = [
+        "-l",
+        "named.conf",
+        "-k",
+        "offline",
+        "-K",
+        "bind-ksk",
+        "-i",
+        "now",
+        "-e",
+        "+200d",
+    ];
+    let mut keygen = vec!["-o"];
+    keygen.extend(common);
+    keygen.extend(["keygen", "example."]);
+    ok(dir, "dnssec-ksr", &keygen);
+    let mut sign_args: Vec<&str> = common.to_vec();
+    sign_args.extend(["-f", s(&ours), "sign", "example."]);
+    let skr = ok(dir, "dnssec-ksr", &sign_args);
+    let theirs = write(&dir.join("theirs.bind.skr"), &skr);
+    let run = ceremony(&["skr", "verify", s(&theirs), "--ksr", s(&ours), "--json"]);
+    run.expect_code(0);
+    for id in ["SKR-VERIFY", "SKR-MATCH", "SKR-PAIR"] {
+        assert!(run.checks("passed").contains(&id.to_owned()), "{id}");
+    }
+}

@@ -9,6 +9,7 @@ use crate::{render, Env, Failure};
 
 pub fn run(command: KsrCommand, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
     match command {
+        KsrCommand::Generate(args) => super::ksr_generate::run(args, global, env),
         KsrCommand::Validate {
             ksr,
             previous_skr,

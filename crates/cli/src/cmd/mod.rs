@@ -6,6 +6,7 @@ mod demo;
 mod hash;
 mod key;
 mod ksr;
+mod ksr_generate;
 pub(crate) mod quorum;
 mod selftest;
 mod sign;
