@@ -100,6 +100,9 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
     },
+    /// A KSK shared among holders (threshold RSA), offline: deal, sign partials, combine.
+    #[command(subcommand)]
+    Threshold(crate::cmd::threshold::ThresholdCommand),
     /// Known-answer tests of every algorithm, the formats and the HSM, before the machine is used.
     Selftest {
         /// Also sign a fixed message with each configured KSK and verify it in software.

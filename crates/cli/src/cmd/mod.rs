@@ -11,6 +11,7 @@ pub(crate) mod quorum;
 mod selftest;
 mod sign;
 mod skr;
+pub(crate) mod threshold;
 mod transcript;
 
 use std::path::Path;
@@ -64,6 +65,7 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
             format,
             output,
         } => convert::run(&input, to, format, &output, global, env),
+        Command::Threshold(command) => threshold::run(command, global, env),
         Command::Selftest { config } => selftest::run(config.as_deref(), global, env),
         Command::Transcript(command) => transcript::run(command, global, env),
     }

@@ -1,0 +1,837 @@
+//! `ceremony threshold`: a KSK shared among holders, offline, with files only.
+//!
+//! * `deal` makes a Shoup threshold RSA key and one age-encrypted share per
+//!   holder, and writes `public.json`.
+//! * `sign` is run by each holder: it recomputes the signed data of every
+//!   bundle from the KSR, the schema and the configuration, runs the KSR
+//!   checks, asks `Yes`, and writes the holder's partials file.
+//! * `combine` recomputes the same data, admits only the shares that are for
+//!   this KSR, this key, this bundle and these bytes and whose proofs verify,
+//!   and signs the SKR through the normal signer path (every check, SKR-VERIFY).
+//!
+//! FROST (Ed25519) needs two rounds; its offline flow is not done here.
+
+use std::io::{Read as _, Write as _};
+use std::iter;
+use std::path::{Path, PathBuf};
+
+use ceremony_dnssec::{parse_name, DigestAlgorithm, Ds};
+use ceremony_formats::{icann, Document};
+use ceremony_keys::keystore::{AgeIdentity, Unlock};
+use ceremony_signer::threshold::{
+    admit, hex32, partials_for, schema_keys, sha256, signed_data, Partials, ThresholdCombiner,
+};
+use ceremony_signer::{check, sign_ksr, KeyRing, SignError, SignRequest, SignerConfig};
+use ceremony_threshold::shoup::{self, DealProgress, KeyShare, ThresholdPublicKey};
+use clap::{Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::sign::sign_failure;
+use super::{confirm, emit, emit_json, expect_ksr, now, read_document, write_output};
+use crate::args::{Format, Global};
+use crate::render;
+use crate::{Env, Failure, EXIT_CHECKS_FAILED};
+
+/// The format tag of `public.json`.
+const PUBLIC_FORMAT: &str = "ceremony-threshold-public/1";
+/// The format tag of a share file's plaintext.
+const SHARE_FORMAT: &str = "ceremony-threshold-share/1";
+/// The largest share file read.
+const MAX_SHARE_FILE: u64 = 256 * 1024;
+
+/// The threshold key's algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ThresholdAlgorithm {
+    /// Shoup 2000 threshold RSA, RSASHA256 (algorithm 8).
+    #[value(name = "RSASHA256")]
+    Rsasha256,
+    /// FROST Ed25519 (RFC 9591): not available offline yet.
+    #[value(name = "ED25519")]
+    Ed25519,
+}
+
+/// `ceremony threshold …`
+#[derive(Debug, Subcommand)]
+pub enum ThresholdCommand {
+    /// Deal a threshold KSK: N age-encrypted shares, any K of which sign.
+    Deal {
+        /// The algorithm.
+        #[arg(long, value_enum, default_value_t = ThresholdAlgorithm::Rsasha256)]
+        algorithm: ThresholdAlgorithm,
+        /// The modulus size.
+        #[arg(long, default_value_t = 2048)]
+        bits: u32,
+        /// K: how many holders must sign.
+        #[arg(long, value_name = "K")]
+        threshold: u16,
+        /// N: how many holders there are.
+        #[arg(long, value_name = "N")]
+        holders: u16,
+        /// One age X25519 recipient (age1…) per holder, holder 1 first.
+        #[arg(
+            long = "recipient",
+            value_name = "AGE_RECIPIENT",
+            required_unless_present = "passphrase_env"
+        )]
+        recipients: Vec<String>,
+        /// Encrypt every share with the one passphrase in this variable (demonstrations only).
+        #[arg(long, value_name = "VAR", conflicts_with = "recipients")]
+        passphrase_env: Option<String>,
+        /// The zone of the DNSKEY and DS lines printed.
+        #[arg(long, default_value = ".")]
+        zone: String,
+        /// The TTL of the DNSKEY and DS lines printed.
+        #[arg(long, default_value_t = 172_800)]
+        ttl: u32,
+        /// The directory to write public.json and share-<i>.age into (created if missing).
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: PathBuf,
+    },
+    /// As one holder: recompute and check every bundle of a KSR, sign it with your share.
+    Sign {
+        /// The KSR.
+        ksr: PathBuf,
+        /// The dealer's public.json.
+        #[arg(long, value_name = "FILE")]
+        public: PathBuf,
+        /// Your share file (share-<i>.age).
+        #[arg(long, value_name = "FILE")]
+        share: PathBuf,
+        /// Your age identity file (AGE-SECRET-KEY-1…).
+        #[arg(long, value_name = "FILE", required_unless_present = "passphrase_env")]
+        identity: Option<PathBuf>,
+        /// The share's passphrase is in this variable (demonstrations only).
+        #[arg(long, value_name = "VAR", conflicts_with = "identity")]
+        passphrase_env: Option<String>,
+        /// The signer configuration (keys, policies, schemas).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The schema to apply.
+        #[arg(long, default_value = "normal")]
+        schema: String,
+        /// Do not ask; sign.
+        #[arg(long)]
+        yes: bool,
+        /// Where to write the partials file.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Verify the holders' partials, combine them, and write the SKR.
+    Combine {
+        /// The KSR.
+        ksr: PathBuf,
+        /// The dealer's public.json.
+        #[arg(long, value_name = "FILE")]
+        public: PathBuf,
+        /// The holders' partials files.
+        #[arg(long, value_name = "FILE", num_args = 1.., required = true)]
+        partials: Vec<PathBuf>,
+        /// The signer configuration (keys, policies, schemas).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// The schema to apply.
+        #[arg(long, default_value = "normal")]
+        schema: String,
+        /// Where to write the SKR.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+/// `public.json`: everything public about the threshold key.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublicFile {
+    format: String,
+    algorithm: String,
+    threshold: u16,
+    holders: u16,
+    key_tag: u16,
+    public_key: ThresholdPublicKey,
+}
+
+/// A share file's plaintext: the parameters, the holder's index and the share
+/// (which carries the public key).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareFile {
+    format: String,
+    algorithm: String,
+    threshold: u16,
+    holders: u16,
+    index: u16,
+    key_tag: u16,
+    share: KeyShare,
+}
+
+pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
+    match command {
+        ThresholdCommand::Deal {
+            algorithm,
+            bits,
+            threshold,
+            holders,
+            recipients,
+            passphrase_env,
+            zone,
+            ttl,
+            output,
+        } => deal(
+            &DealArgs {
+                algorithm,
+                bits,
+                threshold,
+                holders,
+                recipients,
+                passphrase_env,
+                zone,
+                ttl,
+                output,
+            },
+            global,
+            env,
+        ),
+        ThresholdCommand::Sign {
+            ksr,
+            public,
+            share,
+            identity,
+            passphrase_env,
+            config,
+            schema,
+            yes,
+            output,
+        } => {
+            let unlock = match (&identity, &passphrase_env) {
+                (Some(path), _) => Unlock::identity_from_file(path),
+                (None, Some(var)) => Unlock::passphrase_from_env(var),
+                (None, None) => return Err(Failure::input("give --identity or --passphrase-env")),
+            }
+            .map_err(Failure::input)?;
+            holder_sign(
+                &HolderArgs {
+                    ksr,
+                    public,
+                    share,
+                    config,
+                    schema,
+                    yes,
+                    output,
+                },
+                &unlock,
+                global,
+                env,
+            )
+        }
+        ThresholdCommand::Combine {
+            ksr,
+            public,
+            partials,
+            config,
+            schema,
+            output,
+        } => combine(
+            &ksr, &public, &partials, &config, &schema, &output, global, env,
+        ),
+    }
+}
+
+struct DealArgs {
+    algorithm: ThresholdAlgorithm,
+    bits: u32,
+    threshold: u16,
+    holders: u16,
+    recipients: Vec<String>,
+    passphrase_env: Option<String>,
+    zone: String,
+    ttl: u32,
+    output: PathBuf,
+}
+
+fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
+    if args.algorithm == ThresholdAlgorithm::Ed25519 {
+        return Err(Failure::input(
+            "threshold ED25519 (FROST) needs two signing rounds; its offline flow is not implemented",
+        )
+        .hint("use --algorithm RSASHA256"));
+    }
+    let owner = parse_name(&args.zone)
+        .map_err(|e| Failure::input(format!("--zone {:?}: {e}", args.zone)))?;
+    // Every secret source is checked before the slow part.
+    enum Protect {
+        Recipients(Vec<age::x25519::Recipient>),
+        Passphrase(Unlock),
+    }
+    let protect = if let Some(var) = &args.passphrase_env {
+        Protect::Passphrase(Unlock::passphrase_from_env(var).map_err(Failure::input)?)
+    } else {
+        if args.recipients.len() != usize::from(args.holders) {
+            return Err(Failure::input(format!(
+                "{} --recipient given for {} holders: give one per holder, holder 1 first",
+                args.recipients.len(),
+                args.holders
+            )));
+        }
+        let parsed = args
+            .recipients
+            .iter()
+            .map(|r| {
+                r.parse::<age::x25519::Recipient>().map_err(|e| {
+                    Failure::input(format!(
+                        "--recipient {r:?} is not an age X25519 recipient: {e}"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Protect::Recipients(parsed)
+    };
+    std::fs::create_dir_all(&args.output).map_err(|e| {
+        Failure::environment(format!("{}: cannot create: {e}", args.output.display()))
+    })?;
+    for i in 1..=args.holders {
+        let path = args.output.join(format!("share-{i}.age"));
+        if path.exists() {
+            return Err(Failure::input(format!(
+                "{} exists: a share is never overwritten",
+                path.display()
+            )));
+        }
+    }
+
+    let _ = writeln!(
+        env.stderr(),
+        "Dealing a {}-bit threshold RSA key, {} of {}: searching two safe primes",
+        args.bits,
+        args.threshold,
+        args.holders
+    );
+    let dealing = {
+        let stderr = env.stderr();
+        let mut progress = |event: DealProgress| match event {
+            DealProgress::Candidate { tested, .. } if tested % 200 == 0 => {
+                let _ = write!(stderr, ".");
+                let _ = stderr.flush();
+            }
+            DealProgress::PrimeFound { prime, tested, .. } => {
+                let _ = write!(stderr, " prime {prime} of 2 after {tested} candidates ");
+                let _ = stderr.flush();
+            }
+            DealProgress::Sharing => {
+                let _ = writeln!(stderr, "\nSharing the exponent.");
+            }
+            _ => {}
+        };
+        shoup::deal(
+            args.bits,
+            args.threshold,
+            args.holders,
+            &mut rand_core::OsRng,
+            &mut progress,
+        )
+        .map_err(|e| Failure::input(format!("cannot deal: {e}")))?
+    };
+    let dnskey = dealing
+        .public_key
+        .dnskey()
+        .map_err(|e| Failure::environment(e.to_string()))?;
+    let tag = dnskey.key_tag();
+    let ds = Ds::compute(&owner, &dnskey, DigestAlgorithm::SHA256)
+        .map_err(|e| Failure::environment(e.to_string()))?;
+
+    let public = PublicFile {
+        format: PUBLIC_FORMAT.to_owned(),
+        algorithm: "RSASHA256".to_owned(),
+        threshold: args.threshold,
+        holders: args.holders,
+        key_tag: tag.0,
+        public_key: dealing.public_key.clone(),
+    };
+    let public_text = serde_json::to_string_pretty(&public).unwrap_or_default() + "\n";
+    let public_path = args.output.join("public.json");
+    let written = write_output(&public_path, &public_text)?;
+
+    let mut files = Vec::new();
+    for (i, share) in dealing.shares.into_iter().enumerate() {
+        let index = share.index();
+        let plain = ShareFile {
+            format: SHARE_FORMAT.to_owned(),
+            algorithm: "RSASHA256".to_owned(),
+            threshold: args.threshold,
+            holders: args.holders,
+            index,
+            key_tag: tag.0,
+            share,
+        };
+        let text = zeroize::Zeroizing::new(
+            serde_json::to_vec(&plain)
+                .map_err(|e| Failure::environment(format!("cannot encode share {index}: {e}")))?,
+        );
+        drop(plain);
+        let scrypt;
+        let recipient: &dyn age::Recipient = match &protect {
+            Protect::Recipients(list) => &list[i],
+            Protect::Passphrase(Unlock::Passphrase(p)) => {
+                scrypt = age::scrypt::Recipient::new(p.clone());
+                &scrypt
+            }
+            Protect::Passphrase(Unlock::Identity(_)) => {
+                return Err(Failure::input("not a passphrase"))
+            }
+        };
+        let armored = encrypt(recipient, &text)
+            .map_err(|e| Failure::environment(format!("cannot encrypt share {index}: {e}")))?;
+        let path = args.output.join(format!("share-{index}.age"));
+        let w = write_output(&path, &armored)?;
+        files.push((index, w));
+    }
+
+    if global.json {
+        emit_json(
+            env,
+            &json!({
+                "public": render::file_json(&written.facts()),
+                "shares": files.iter().map(|(i, w)| json!({"holder": i, "file": render::file_json(&w.facts())})).collect::<Vec<_>>(),
+                "dnskey": dnskey.to_zonefile(&owner, args.ttl),
+                "ds": ds.to_zonefile(&owner, args.ttl),
+                "key_tag": tag.0,
+                "erasure": dealing.erasure.values.iter().map(|v| json!({"name": v.name, "bits": v.bits, "zero_after": v.zero_after})).collect::<Vec<_>>(),
+                "all_erased": dealing.erasure.all_erased(),
+            }),
+        )?;
+    } else {
+        let mut out = format!(
+            "\nThreshold KSK, key tag {tag}: any {} of {} holders sign.\n\n",
+            args.threshold, args.holders
+        );
+        out.push_str(&dnskey.to_zonefile(&owner, args.ttl));
+        out.push_str(&ds.to_zonefile(&owner, args.ttl));
+        out.push('\n');
+        out.push_str(&render::file_heading("Public key", &written.facts()));
+        for (i, w) in &files {
+            out.push_str(&render::file_heading(
+                &format!("Share of holder {i}"),
+                &w.facts(),
+            ));
+        }
+        out.push_str("\nThe dealer's erasure:\n");
+        for v in &dealing.erasure.values {
+            out.push_str(&format!(
+                "  {:<24} {:>5} bits  {}\n",
+                v.name,
+                v.bits,
+                if v.zero_after {
+                    "overwritten, reads back zero"
+                } else {
+                    "NOT ZERO AFTER ERASURE"
+                }
+            ));
+        }
+        out.push_str(if dealing.erasure.all_erased() {
+            "Every secret of the dealer was overwritten. Hand each share to its holder.\n"
+        } else {
+            "Some secret of the dealer was not erased: do not use this key.\n"
+        });
+        emit(env, &out)?;
+    }
+    Ok(if dealing.erasure.all_erased() {
+        0
+    } else {
+        EXIT_CHECKS_FAILED
+    })
+}
+
+fn encrypt(recipient: &dyn age::Recipient, plaintext: &[u8]) -> Result<String, String> {
+    use age::armor::{ArmoredWriter, Format as Armor};
+    let encryptor =
+        age::Encryptor::with_recipients(iter::once(recipient)).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let armored =
+        ArmoredWriter::wrap_output(&mut out, Armor::AsciiArmor).map_err(|e| e.to_string())?;
+    let mut writer = encryptor.wrap_output(armored).map_err(|e| e.to_string())?;
+    writer.write_all(plaintext).map_err(|e| e.to_string())?;
+    writer
+        .finish()
+        .and_then(|armored| armored.finish())
+        .map_err(|e| e.to_string())?;
+    String::from_utf8(out).map_err(|_| "armor is not text".to_owned())
+}
+
+fn read_share(path: &Path, unlock: &Unlock) -> Result<ShareFile, Failure> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
+    let mut ciphertext = Vec::new();
+    file.take(MAX_SHARE_FILE)
+        .read_to_end(&mut ciphertext)
+        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
+    let decryptor =
+        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(ciphertext.as_slice()))
+            .map_err(|e| Failure::input(format!("{name}: not an age file: {e}")))?;
+    let scrypt;
+    let identity: &dyn age::Identity = match unlock {
+        Unlock::Passphrase(p) => {
+            scrypt = age::scrypt::Identity::new(p.clone());
+            &scrypt
+        }
+        Unlock::Identity(id) => id as &AgeIdentity,
+    };
+    let mut reader = decryptor
+        .decrypt(iter::once(identity))
+        .map_err(|e| Failure::input(format!("{name}: cannot decrypt the share: {e}")))?;
+    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(MAX_SHARE_FILE as usize));
+    reader
+        .read_to_end(&mut plain)
+        .map_err(|e| Failure::input(format!("{name}: cannot decrypt the share: {e}")))?;
+    let share: ShareFile = serde_json::from_slice(&plain)
+        .map_err(|e| Failure::input(format!("{name}: not a threshold share: {e}")))?;
+    if share.format != SHARE_FORMAT {
+        return Err(Failure::input(format!(
+            "{name}: format {:?}, not {SHARE_FORMAT}",
+            share.format
+        )));
+    }
+    Ok(share)
+}
+
+fn read_public(path: &Path) -> Result<PublicFile, Failure> {
+    let name = path.display().to_string();
+    let bytes = ceremony_formats::read_bounded(path)?;
+    let public: PublicFile = serde_json::from_slice(&bytes)
+        .map_err(|e| Failure::input(format!("{name}: not a threshold public key: {e}")))?;
+    if public.format != PUBLIC_FORMAT {
+        return Err(Failure::input(format!(
+            "{name}: format {:?}, not {PUBLIC_FORMAT}",
+            public.format
+        )));
+    }
+    if public.threshold != public.public_key.threshold()
+        || public.holders != public.public_key.holders()
+    {
+        return Err(Failure::input(format!(
+            "{name}: says {} of {}, but its key is {} of {}",
+            public.threshold,
+            public.holders,
+            public.public_key.threshold(),
+            public.public_key.holders()
+        )));
+    }
+    Ok(public)
+}
+
+/// The KSR, its SHA-256, the configuration, the schema and the signed data of every bundle.
+struct Recomputed {
+    input: super::Input,
+    ksr: ceremony_formats::Ksr,
+    ksr_sha256: [u8; 32],
+    config: SignerConfig,
+    schema: ceremony_signer::Schema,
+    data: Vec<ceremony_signer::threshold::BundleData>,
+}
+
+fn recompute(
+    ksr_path: &Path,
+    config_path: &Path,
+    schema: &str,
+    public: &ThresholdPublicKey,
+    now: jiff::Timestamp,
+) -> Result<Recomputed, Failure> {
+    let config = SignerConfig::load(config_path).map_err(sign_failure)?;
+    let bytes = ceremony_formats::read_bounded(ksr_path)?;
+    let ksr_sha256 = sha256(&bytes);
+    let input = read_document(ksr_path, Format::Icann)?;
+    let (input, ksr) = expect_ksr(input)?;
+    let schema = config
+        .schema(schema, ksr.bundles.len())
+        .map_err(sign_failure)?;
+    let data = signed_data(&ksr, &schema, &config, public, now).map_err(sign_failure)?;
+    Ok(Recomputed {
+        input,
+        ksr,
+        ksr_sha256,
+        config,
+        schema,
+        data,
+    })
+}
+
+/// The threshold key under every name the schema uses, labelled as configured.
+fn ring_keys(
+    recomputed: &Recomputed,
+    public: &ThresholdPublicKey,
+    shares: &std::collections::HashMap<[u8; 32], Vec<shoup::SignatureShare>>,
+) -> Result<Vec<(String, ThresholdCombiner)>, Failure> {
+    schema_keys(&recomputed.schema)
+        .into_iter()
+        .map(|name| {
+            let label = recomputed
+                .config
+                .keys
+                .get(&name)
+                .map(|k| k.label.clone())
+                .unwrap_or_else(|| name.clone());
+            let key = ThresholdCombiner::new(&label, public.clone())
+                .map_err(|e| Failure::input(e.to_string()))?
+                .with_shares(shares.clone());
+            Ok((name, key))
+        })
+        .collect()
+}
+
+struct HolderArgs {
+    ksr: PathBuf,
+    public: PathBuf,
+    share: PathBuf,
+    config: PathBuf,
+    schema: String,
+    yes: bool,
+    output: PathBuf,
+}
+
+fn holder_sign(
+    args: &HolderArgs,
+    unlock: &Unlock,
+    global: &Global,
+    env: &mut dyn Env,
+) -> Result<u8, Failure> {
+    let now = now(global, env)?;
+    let public = read_public(&args.public)?;
+    let share = read_share(&args.share, unlock)?;
+    let name = args.share.display();
+    if share.share.public_key() != &public.public_key {
+        return Err(Failure::input(format!(
+            "{name}: the share (holder {}) is of another key than {}",
+            share.index,
+            args.public.display()
+        )));
+    }
+    if share.index != share.share.index() {
+        return Err(Failure::input(format!(
+            "{name}: says holder {}, but the share is holder {}'s",
+            share.index,
+            share.share.index()
+        )));
+    }
+    share
+        .share
+        .check()
+        .map_err(|e| Failure::input(format!("{name}: {e}")))?;
+    let recomputed = recompute(
+        &args.ksr,
+        &args.config,
+        &args.schema,
+        &public.public_key,
+        now,
+    )?;
+
+    let mut out = render::file_heading("KSR", &recomputed.input.facts());
+    out.push_str(&render::document(&recomputed.input.document));
+    if !global.json {
+        emit(env, &out)?;
+    }
+    let keys = ring_keys(&recomputed, &public.public_key, &Default::default())?;
+    let ring: KeyRing<'_> = keys
+        .iter()
+        .map(|(n, k)| (n.clone(), k as &dyn ceremony_keys::KeySigner))
+        .collect();
+    let request = SignRequest {
+        ksr: &recomputed.ksr,
+        schema: &recomputed.schema,
+        config: &recomputed.config,
+        keys: &ring,
+        previous: None,
+        now,
+    };
+    let context = format!(
+        "{}, schema {}, as of {now}",
+        args.config.display(),
+        recomputed.schema.name
+    );
+    let report = check(&request);
+    if !global.json || !report.is_ok() {
+        if global.json {
+            emit_json(
+                env,
+                &json!({"report": render::report_json(&report), "output": null}),
+            )?;
+        } else {
+            emit(env, &render::report(&report, &context))?;
+        }
+    }
+    if !report.is_ok() {
+        return Err(sign_failure(SignError::Policy(Box::new(report))));
+    }
+    if !args.yes {
+        confirm(
+            env,
+            &format!(
+                "\nAs holder {} of {} (any {} sign), sign {} RRSIGs of this KSR with your share?",
+                share.index,
+                public.holders,
+                public.threshold,
+                recomputed.data.len()
+            ),
+            "not signed",
+        )?;
+    }
+    let partials = partials_for(
+        &share.share,
+        &recomputed.data,
+        &recomputed.ksr,
+        &recomputed.ksr_sha256,
+    )
+    .map_err(|e| Failure::input(format!("{name}: {e}")))?;
+    drop(share);
+    let text = serde_json::to_string_pretty(&partials).unwrap_or_default() + "\n";
+    let written = write_output(&args.output, &text)?;
+    if global.json {
+        emit_json(
+            env,
+            &json!({
+                "file": render::file_json(&recomputed.input.facts()),
+                "report": render::report_json(&report),
+                "holder": partials.holder,
+                "bundles": partials.bundles.len(),
+                "output": render::file_json(&written.facts()),
+            }),
+        )?;
+    } else {
+        let mut out = format!(
+            "\nHolder {} signed {} RRSIGs of KSR {} (SHA-256 {}).\n\n",
+            partials.holder,
+            partials.bundles.len(),
+            recomputed.ksr.header.id,
+            partials.ksr_sha256
+        );
+        out.push_str(&render::file_heading("Partials", &written.facts()));
+        emit(env, &out)?;
+    }
+    Ok(0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn combine(
+    ksr_path: &Path,
+    public_path: &Path,
+    partials_paths: &[PathBuf],
+    config_path: &Path,
+    schema: &str,
+    output: &Path,
+    global: &Global,
+    env: &mut dyn Env,
+) -> Result<u8, Failure> {
+    let now = now(global, env)?;
+    let public = read_public(public_path)?;
+    let recomputed = recompute(ksr_path, config_path, schema, &public.public_key, now)?;
+    let mut files = Vec::new();
+    for path in partials_paths {
+        let name = path.display().to_string();
+        let bytes = ceremony_formats::read_bounded(path)?;
+        let partials: Partials = serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::input(format!("{name}: not a partials file: {e}")))?;
+        files.push((name, partials));
+    }
+    let admission = admit(
+        &public.public_key,
+        &recomputed.data,
+        &recomputed.ksr_sha256,
+        &files,
+    );
+    if !global.json {
+        let mut out = render::file_heading("KSR", &recomputed.input.facts());
+        out.push_str(&format!(
+            "SHA-256 {}; {} RRSIGs by the threshold key (tag {}), {} of {} holders needed.\n",
+            hex32(&recomputed.ksr_sha256),
+            recomputed.data.len(),
+            public.key_tag,
+            public.threshold,
+            public.holders
+        ));
+        for (name, p) in &files {
+            out.push_str(&format!("  partials of holder {}: {name}\n", p.holder));
+        }
+        emit(env, &out)?;
+    }
+    if !admission.is_ok() {
+        let mut problems = admission.rejected.clone();
+        problems.extend(admission.short.iter().cloned());
+        if global.json {
+            emit_json(
+                env,
+                &json!({"rejected": admission.rejected, "short": admission.short, "output": null}),
+            )?;
+        } else {
+            let mut out = String::from("\nRefused:\n");
+            for p in &problems {
+                out.push_str(&format!("  {p}\n"));
+            }
+            emit(env, &out)?;
+        }
+        return Err(Failure {
+            code: EXIT_CHECKS_FAILED,
+            message: format!("threshold combine refused: {}", problems.join("; ")),
+            hint: Some(
+                "no SKR was written; drop or replace the named partials files, or ask more holders to sign"
+                    .to_owned(),
+            ),
+        });
+    }
+    let keys = ring_keys(&recomputed, &public.public_key, &admission.shares)?;
+    let ring: KeyRing<'_> = keys
+        .iter()
+        .map(|(n, k)| (n.clone(), k as &dyn ceremony_keys::KeySigner))
+        .collect();
+    let request = SignRequest {
+        ksr: &recomputed.ksr,
+        schema: &recomputed.schema,
+        config: &recomputed.config,
+        keys: &ring,
+        previous: None,
+        now,
+    };
+    let context = format!("{}, schema {}, as of {now}", config_path.display(), schema);
+    let signed = match sign_ksr(&request) {
+        Ok(signed) => signed,
+        Err(SignError::Policy(report)) => {
+            if global.json {
+                emit_json(
+                    env,
+                    &json!({"report": render::report_json(&report), "output": null}),
+                )?;
+            } else {
+                emit(env, &render::report(&report, &context))?;
+            }
+            return Err(sign_failure(SignError::Policy(report)));
+        }
+        Err(err) => {
+            return Err(Failure {
+                code: EXIT_CHECKS_FAILED,
+                message: err.to_string(),
+                hint: Some("no SKR was written".to_owned()),
+            })
+        }
+    };
+    let written = write_output(output, &icann::write_skr(&signed.skr))?;
+    if global.json {
+        emit_json(
+            env,
+            &json!({
+                "file": render::file_json(&recomputed.input.facts()),
+                "report": render::report_json(&signed.report),
+                "holders": files.iter().map(|(_, p)| p.holder).collect::<Vec<_>>(),
+                "output": render::file_json(&written.facts()),
+            }),
+        )?;
+    } else {
+        let mut out = render::report(&signed.report, &context);
+        out.push_str(&format!(
+            "\nCombined the shares of holders {:?} into {} RRSIGs. Wrote the SKR:\n\n",
+            files.iter().map(|(_, p)| p.holder).collect::<Vec<_>>(),
+            recomputed.data.len()
+        ));
+        out.push_str(&render::file_heading("SKR", &written.facts()));
+        out.push_str(&render::document(&Document::Skr(signed.skr)));
+        emit(env, &out)?;
+    }
+    Ok(0)
+}
