@@ -35,6 +35,9 @@ pub enum Command {
         /// Directory to write the ceremony's files into (created if missing).
         #[arg(long, default_value = "ceremony-demo")]
         dir: PathBuf,
+        /// Run it through this offline-KSK format: icann (the root's), knot or bind.
+        #[arg(long, value_enum, default_value_t = Format::Icann)]
+        format: Format,
     },
     /// Print the SHA-256 of files in hex and as PGP words, for reading aloud.
     Hash {

@@ -964,3 +964,42 @@ fn the_peers_sign_our_ksrs_and_their_skrs_pass_our_checks() {
         assert!(run.checks("passed").contains(&id.to_owned()), "{id}");
     }
 }
+
+/// `ceremony demo --format knot` and `--format bind` run the same small
+/// ceremony through that format: its KSR is the program's own, and the SKR
+/// it signs passes `skr verify --ksr` (SKR-VERIFY, -MATCH, -PAIR and the
+/// trust anchor it publishes).
+#[test]
+fn the_demo_runs_through_knot_and_bind_formats() {
+    let work = tempfile::tempdir().expect("tempdir");
+    for (format, ext) in [("knot", "knot"), ("bind", "bind")] {
+        let dir = work.path().join(format);
+        let run = ceremony(&["demo", "--dir", s(&dir), "--format", format]);
+        run.expect_code(0);
+        let ksr = dir.join(format!("ksr.{ext}"));
+        let skr = dir.join(format!("skr.{ext}"));
+        let text = read(&ksr);
+        assert_eq!(
+            ceremony_formats::detect(&text).map(|f| f.name()),
+            Some(format)
+        );
+        let anchors = dir.join("root-anchors.xml");
+        let run = ceremony(&[
+            "skr",
+            "verify",
+            s(&skr),
+            "--ksr",
+            s(&ksr),
+            "--trust-anchor",
+            s(&anchors),
+            "--json",
+        ]);
+        run.expect_code(0);
+        for id in ["SKR-VERIFY", "SKR-MATCH", "SKR-PAIR", "SKR-TRUST-ANCHOR"] {
+            assert!(
+                run.checks("passed").contains(&id.to_owned()),
+                "{format} {id}"
+            );
+        }
+    }
+}

@@ -6,6 +6,11 @@
 //! quarter), then the KSR is checked, signed, verified, and published with
 //! the trust anchor. All files go into `--dir`.
 //!
+//! With `--format knot` or `--format bind` the same ceremony runs through
+//! that program's offline-KSK format: the zone operator's KSR is a Knot DNS
+//! or BIND 9 KSR (no proof of possession), the checks use the text preset,
+//! and the KSK answers by that program's rules (`ceremony sign --preset`).
+//!
 //! The ceremony is recorded as it goes: `DIR/transcript/` is its Merkle log,
 //! one batch and one signed checkpoint per act, each checkpoint cosigned by a
 //! witness played in this process (its state in `DIR/witness/`). Every output
@@ -18,12 +23,16 @@ use std::path::Path;
 
 use ceremony_dnssec::{algorithm_name, Name, SecurityAlgorithm};
 use ceremony_formats::anchor::TrustAnchor;
-use ceremony_formats::{icann, Document, Fingerprint};
+use ceremony_formats::model::TextKsr;
+use ceremony_formats::{bind, icann, knot, Document, Fingerprint};
 use ceremony_keys::keystore::{Keystore, Unlock};
 use ceremony_keys::soft::SoftKey;
 use ceremony_keys::KeySigner;
 use ceremony_policy::{verify_skr, SkrContext};
 use ceremony_signer::request::{generate_ksr, Schedule, ZskSlots};
+use ceremony_signer::textsign::{
+    overlay_request_policy, request_policy, sign_text_ksr, verify_text_skr, Peer, TextPolicy,
+};
 use ceremony_signer::{check, sign_ksr, KeyRing, SignRequest, SignerConfig};
 use jiff::Timestamp;
 
@@ -97,7 +106,55 @@ fn heading(kind: &str, name: &str, bytes: &[u8]) -> String {
     )
 }
 
-pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
+/// The demo's KSR in a Knot DNS or BIND 9 file: the same bundles and ZSKs, no self-signatures.
+fn text_ksr(ksr: &ceremony_formats::Ksr, peer: Peer) -> TextKsr {
+    let mut ksr = ksr.clone();
+    for bundle in &mut ksr.bundles {
+        bundle.signatures.clear();
+        bundle.id = match peer {
+            Peer::Knot => bundle.inception.as_second().to_string(),
+            Peer::Bind => bundle.inception.strftime("%Y%m%d%H%M%S").to_string(),
+        };
+    }
+    // A text bundle lasts until the next one starts.
+    for i in 0..ksr.bundles.len().saturating_sub(1) {
+        ksr.bundles[i].expiration = ksr.bundles[i + 1].inception;
+    }
+    if let Some(last) = ksr.bundles.last_mut() {
+        last.expiration = last.inception;
+    }
+    ksr.header.id = ksr
+        .bundles
+        .first()
+        .map(|b| b.id.clone())
+        .unwrap_or_default();
+    ksr.header.serial = 0;
+    ksr.proof_of_possession = ceremony_formats::model::ProofOfPossession::NotInFormat;
+    TextKsr {
+        ksr,
+        generator: match peer {
+            Peer::Knot => knot::KNOT_VERSION.to_owned(),
+            Peer::Bind => bind::BIND_VERSION.to_owned(),
+        },
+    }
+}
+
+pub fn run(
+    dir: &Path,
+    format: crate::args::Format,
+    global: &Global,
+    env: &mut dyn Env,
+) -> Result<u8, Failure> {
+    let peer = match format {
+        crate::args::Format::Knot => Some(Peer::Knot),
+        crate::args::Format::Bind => Some(Peer::Bind),
+        crate::args::Format::Icann | crate::args::Format::Auto => None,
+    };
+    let (ksr_name, skr_name, program) = match peer {
+        None => ("ksr.xml", "skr.xml", "the root's"),
+        Some(Peer::Knot) => ("ksr.knot", "skr.knot", "Knot DNS's"),
+        Some(Peer::Bind) => ("ksr.bind", "skr.bind", "BIND 9's"),
+    };
     let now = super::now(global, env)?;
     std::fs::create_dir_all(dir).map_err(|err| {
         Failure::environment(format!("{}: cannot create directory: {err}", dir.display()))
@@ -240,10 +297,19 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
         172_800,
     )
     .map_err(sign_failure)?;
-    let ksr_text = icann::write_ksr(&ksr);
-    let ksr_path = dir.join("ksr.xml");
+    let text = peer.map(|peer| text_ksr(&ksr, peer));
+    let ksr_text = match (&text, peer) {
+        (Some(text), Some(Peer::Knot)) => knot::write_ksr(text),
+        (Some(text), _) => bind::write_ksr(text),
+        (None, _) => icann::write_ksr(&ksr),
+    };
+    let ksr = text.as_ref().map_or(ksr, |t| t.ksr.clone());
+    let ksr_path = dir.join(ksr_name);
     record.write_file(env.now(), &ksr_path, ksr_text.as_bytes())?;
-    let mut out = String::from("Three ZSKs roll at the quarter's edges; each signs every bundle it is in.\nRead the hash aloud and compare it with the zone operator's:\n\n");
+    let mut out = String::from(match peer {
+        None => "Three ZSKs roll at the quarter's edges; each signs every bundle it is in.\nRead the hash aloud and compare it with the zone operator's:\n\n",
+        Some(_) => "Three ZSKs roll at the quarter's edges. The file is in the zone operator's\nprogram's own format, which carries no proof of possession.\nRead the hash aloud and compare it with the zone operator's:\n\n",
+    });
     out.push_str(&heading(
         "KSR",
         &ksr_path.display().to_string(),
@@ -252,17 +318,14 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
     out.push_str(&render::document(&Document::Ksr(ksr.clone())));
     emit(env, &out)?;
 
-    step(env, "Act 3. The KSR is checked against the root's policy")?;
-    record.act(
-        env.now(),
-        "3",
-        "The KSR is checked against the root's policy",
-    );
+    let act3 = format!("Act 3. The KSR is checked against {program} policy");
+    step(env, &act3)?;
+    record.act(env.now(), "3", &act3["Act 3. ".len()..]);
     let ksr_fingerprint = Fingerprint::of(ksr_text.as_bytes());
     record.record(
         env.now(),
         file_read(&FileFacts {
-            name: "ksr.xml",
+            name: ksr_name,
             size: ksr_text.len(),
             fingerprint: &ksr_fingerprint,
         }),
@@ -272,8 +335,12 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
         info.key_tag,
         now.strftime("%Y-%m-%dT%H:%M:%SZ")
     );
-    let config =
+    let mut config =
         SignerConfig::parse(&config_text, "demo configuration", false).map_err(sign_failure)?;
+    if let Some(peer) = peer {
+        config.request_policy =
+            overlay_request_policy(request_policy(peer, ".", 172_800), &config.request_policy);
+    }
     let schema = config
         .schema("normal", ksr.bundles.len())
         .map_err(sign_failure)?;
@@ -291,34 +358,68 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
         previous: None,
         now,
     };
-    let report = check(&request);
+    let mut report = check(&request);
+    if peer.is_some() {
+        report.replace(
+            ceremony_policy::CheckId::KsrPolicySafety,
+            ceremony_policy::Outcome::NotApplicable(
+                "the same KSK signs every bundle: none is published or retired".to_owned(),
+            ),
+        );
+    }
     record.record(env.now(), check_report(&report));
     record.commit()?;
+    let policy_name = match peer {
+        None => "root defaults".to_owned(),
+        Some(peer) => format!("the {} preset", peer.name()),
+    };
     emit(
         env,
-        &render::report(&report, &format!("root defaults, as of {now}")),
+        &render::report(&report, &format!("{policy_name}, as of {now}")),
     )?;
 
     step(env, "Act 4. The KSK signs every bundle")?;
     record.act(env.now(), "4", "The KSK signs every bundle");
-    let signed = sign_ksr(&request).map_err(sign_failure)?;
-    for event in signatures(&signed.skr) {
+    let (signed_skr, signed_report, text_skr) = match (&text, peer) {
+        (Some(text), Some(peer)) => {
+            // BIND answers the last bundle up to an end: ten days on, one more re-signing.
+            let end = ksr
+                .bundles
+                .last()
+                .map(|b| b.inception.as_second() + 10 * 86400)
+                .and_then(|t| Timestamp::from_second(t).ok());
+            let policy = TextPolicy::preset(peer, now, end);
+            let skr = sign_text_ksr(peer, text, &[&ksk], &policy).map_err(sign_failure)?;
+            let mut after = report.clone();
+            after.merge(verify_text_skr(&skr, Some(&text.ksr), true));
+            (skr.skr.clone(), after, Some(skr))
+        }
+        _ => {
+            let signed = sign_ksr(&request).map_err(sign_failure)?;
+            (signed.skr, signed.report, None)
+        }
+    };
+    for event in signatures(&signed_skr) {
         record.record(env.now(), event);
     }
-    record.record(env.now(), check_report(&signed.report));
-    let skr_text = icann::write_skr(&signed.skr);
-    let skr_path = dir.join("skr.xml");
+    record.record(env.now(), check_report(&signed_report));
+    let skr_text = match (&text_skr, peer) {
+        (Some(skr), Some(Peer::Knot)) => knot::write_skr(skr),
+        (Some(skr), _) => bind::write_skr(skr),
+        (None, _) => icann::write_skr(&signed_skr),
+    };
+    let skr_path = dir.join(skr_name);
     record.write_file(env.now(), &skr_path, skr_text.as_bytes())?;
     let mut out = format!(
-        "Signed {} bundles with {KSK_LABEL}; every signature was re-verified in software.\n\n",
-        signed.skr.bundles.len()
+        "Signed {} bundles with {KSK_LABEL} by {program} rules; every signature was re-verified in software.\n\n",
+        signed_skr.bundles.len()
     );
     out.push_str(&heading(
         "SKR",
         &skr_path.display().to_string(),
         skr_text.as_bytes(),
     ));
-    out.push_str(&render::document(&Document::Skr(signed.skr.clone())));
+    out.push_str(&render::document(&Document::Skr(signed_skr.clone())));
     emit(env, &out)?;
 
     step(
@@ -341,8 +442,8 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
     let anchor_text = anchor.to_xml();
     let anchor_path = dir.join("root-anchors.xml");
     record.write_file(env.now(), &anchor_path, anchor_text.as_bytes())?;
-    let skr_report = verify_skr(
-        &signed.skr,
+    let mut skr_report = verify_skr(
+        &signed_skr,
         &SkrContext {
             policy: &config.response_policy,
             ksr: Some(&ksr),
@@ -350,6 +451,10 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
             previous: None,
         },
     );
+    if let Some(skr) = &text_skr {
+        // Knot DNS and BIND 9 SKRs answer by their own rules.
+        skr_report.merge(verify_text_skr(skr, Some(&ksr), true));
+    }
     record.record(env.now(), check_report(&skr_report));
     record.commit()?;
     let mut out = heading(
@@ -373,7 +478,7 @@ pub fn run(dir: &Path, global: &Global, env: &mut dyn Env) -> Result<u8, Failure
     );
     out.push_str(&render_audit(&audit));
     out.push_str(&format!(
-        "\nThe ceremony's files are in {}: {KSK_LABEL}.dnskey, ksr.xml, skr.xml, root-anchors.xml,\nkeystore/, transcript/ (and witness/, the witness's state). Check them again with:\n  ceremony skr verify {} --ksr {} --trust-anchor {}\n  ceremony transcript verify {} --log-key {log_key} --witness-key {witness_key}\n",
+        "\nThe ceremony's files are in {}: {KSK_LABEL}.dnskey, {ksr_name}, {skr_name}, root-anchors.xml,\nkeystore/, transcript/ (and witness/, the witness's state). Check them again with:\n  ceremony skr verify {} --ksr {} --trust-anchor {}\n  ceremony transcript verify {} --log-key {log_key} --witness-key {witness_key}\n",
         dir.display(),
         skr_path.display(),
         ksr_path.display(),

@@ -29,7 +29,7 @@ use ceremony_formats::Fingerprint;
 pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
     let global = &cli.global;
     match cli.command {
-        Command::Demo { dir } => demo::run(&dir, global, env),
+        Command::Demo { dir, format } => demo::run(&dir, format, global, env),
         Command::Hash { files } => hash::run(&files, global, env),
         Command::Ksr(command) => ksr::run(command, global, env),
         Command::Skr(command) => skr::run(command, global, env),
