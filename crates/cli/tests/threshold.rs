@@ -69,7 +69,11 @@ fn dealt() -> &'static Dealt {
             "example. 172800 IN DS ",
             "Every secret of the dealer was overwritten",
         ]);
-        assert!(run.stderr.contains("Sharing the exponent"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("Sharing the exponent"),
+            "{}",
+            run.stderr
+        );
         for i in 1..=5 {
             let text = std::fs::read_to_string(dir.join(format!("share-{i}.age"))).expect("share");
             assert!(text.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
@@ -259,7 +263,11 @@ fn three_of_five_holders_sign_offline_and_the_skr_verifies() {
     let p: Vec<&Path> = r.partials.iter().map(PathBuf::as_path).collect();
     combine(&r.ksr, &r.cfg, &p, &skr)
         .expect_code(0)
-        .expect_stdout(&["✓ SKR-VERIFY", "✓ KSK-MATCH", "Combined the shares of holders [1, 3, 5]"]);
+        .expect_stdout(&[
+            "✓ SKR-VERIFY",
+            "✓ KSK-MATCH",
+            "Combined the shares of holders [1, 3, 5]",
+        ]);
 
     let anchors = r.dir.path().join("anchors.xml");
     let anchor = TrustAnchor::for_keys(
@@ -296,7 +304,10 @@ fn two_partials_miss_the_quorum() {
     let p: Vec<&Path> = r.partials.iter().map(PathBuf::as_path).collect();
     refused(
         &combine(&r.ksr, &r.cfg, &p, &skr),
-        &["2 verified shares (holders [2, 4]), 3 needed", "quorum is missing 1 more"],
+        &[
+            "2 verified shares (holders [2, 4]), 3 needed",
+            "quorum is missing 1 more",
+        ],
         &skr,
     );
 }
@@ -318,7 +329,10 @@ fn bad_partials_are_refused_naming_the_holder() {
     let bad = r.dir.path().join("corrupt.json");
     std::fs::copy(p2, &bad).expect("copy");
     edit(&bad, |v| {
-        let x = v["bundles"][4]["share"]["x_i"].as_str().expect("x_i").to_owned();
+        let x = v["bundles"][4]["share"]["x_i"]
+            .as_str()
+            .expect("x_i")
+            .to_owned();
         let flipped = if x.ends_with('0') { "1" } else { "0" };
         v["bundles"][4]["share"]["x_i"] = format!("{}{flipped}", &x[..x.len() - 1]).into();
     });
@@ -346,7 +360,11 @@ fn bad_partials_are_refused_naming_the_holder() {
     let earlier = round("ksr-threshold-earlier", &[3]);
     refused(
         &combine(&r.ksr, &r.cfg, &[p1, p2, &earlier.partials[0]], &skr),
-        &["holder 3 (", "another KSR (id ksr-threshold-earlier", "replayed"],
+        &[
+            "holder 3 (",
+            "another KSR (id ksr-threshold-earlier",
+            "replayed",
+        ],
         &skr,
     );
 
@@ -400,7 +418,8 @@ fn a_holder_refusing_at_the_prompt_writes_nothing() {
         &[],
     );
     // Holder 2's identity does not open holder 1's share.
-    run.expect_code(2).expect_stderr(&["cannot decrypt the share"]);
+    run.expect_code(2)
+        .expect_stderr(&["cannot decrypt the share"]);
     assert!(!out.exists());
     let run = ceremony_with(
         &[
@@ -425,4 +444,96 @@ fn a_holder_refusing_at_the_prompt_writes_nothing() {
     );
     run.expect_code(2);
     assert!(!out.exists());
+}
+
+#[test]
+fn two_of_three_with_one_demo_passphrase() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deal = dir.path().join("deal");
+    let pw = [("THRESHOLD_PW", "correct horse battery staple")];
+    let run = ceremony_with(
+        &[
+            "threshold",
+            "deal",
+            "--bits",
+            "1024",
+            "--threshold",
+            "2",
+            "--holders",
+            "3",
+            "--passphrase-env",
+            "THRESHOLD_PW",
+            "--zone",
+            "example.",
+            "-o",
+            s(&deal),
+        ],
+        None,
+        &pw,
+    );
+    run.expect_code(0)
+        .expect_stdout(&["any 2 of 3 holders sign", "\nexample. 172800 IN DS "]);
+    let public: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(deal.join("public.json")).expect("public.json"),
+    )
+    .expect("json");
+    let tag = u16::try_from(public["key_tag"].as_u64().expect("tag")).expect("u16");
+    let ksr = dir.path().join("ksr.xml");
+    example_ksr(&ksr, "ksr-threshold-pw");
+    let cfg = config(dir.path(), tag);
+    let mut partials = Vec::new();
+    for h in [3, 1] {
+        let out = dir.path().join(format!("p{h}.json"));
+        let share = deal.join(format!("share-{h}.age"));
+        ceremony_with(
+            &[
+                "--now",
+                NOW,
+                "threshold",
+                "sign",
+                s(&ksr),
+                "--public",
+                s(&deal.join("public.json")),
+                "--share",
+                s(&share),
+                "--passphrase-env",
+                "THRESHOLD_PW",
+                "--config",
+                s(&cfg),
+                "--yes",
+                "-o",
+                s(&out),
+            ],
+            None,
+            &pw,
+        )
+        .expect_code(0)
+        .expect_stdout(&[
+            "SHA-256",
+            "✓ KSK-MATCH",
+            &format!("Holder {h} signed 9 RRSIGs"),
+        ]);
+        partials.push(out);
+    }
+    let skr = dir.path().join("skr.xml");
+    let public = deal.join("public.json");
+    let mut args = vec![
+        "--now",
+        NOW,
+        "threshold",
+        "combine",
+        s(&ksr),
+        "--public",
+        s(&public),
+        "--config",
+        s(&cfg),
+        "-o",
+        s(&skr),
+        "--partials",
+    ];
+    args.extend(partials.iter().map(|p| s(p)));
+    ceremony(&args)
+        .expect_code(0)
+        .expect_stdout(&["Combined the shares of holders [3, 1]"]);
+    assert_eq!(dnspython(&skr), 0);
 }

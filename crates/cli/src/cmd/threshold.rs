@@ -404,9 +404,8 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
             "\nThreshold KSK, key tag {tag}: any {} of {} holders sign.\n\n",
             args.threshold, args.holders
         );
-        out.push_str(&dnskey.to_zonefile(&owner, args.ttl));
-        out.push_str(&ds.to_zonefile(&owner, args.ttl));
-        out.push('\n');
+        out.push_str(&format!("{}\n", dnskey.to_zonefile(&owner, args.ttl)));
+        out.push_str(&format!("{}\n\n", ds.to_zonefile(&owner, args.ttl)));
         out.push_str(&render::file_heading("Public key", &written.facts()));
         for (i, w) in &files {
             out.push_str(&render::file_heading(
