@@ -110,6 +110,9 @@ pub enum ThresholdCommand {
         /// The schema to apply.
         #[arg(long, default_value = "normal")]
         schema: String,
+        /// The SKR of the previous quarter, for the chain checks.
+        #[arg(long, value_name = "SKR")]
+        previous_skr: Option<PathBuf>,
         /// Do not ask; sign.
         #[arg(long)]
         yes: bool,
@@ -133,6 +136,9 @@ pub enum ThresholdCommand {
         /// The schema to apply.
         #[arg(long, default_value = "normal")]
         schema: String,
+        /// The SKR of the previous quarter, for the chain checks.
+        #[arg(long, value_name = "SKR")]
+        previous_skr: Option<PathBuf>,
         /// Where to write the SKR.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
@@ -200,6 +206,7 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
             passphrase_env,
             config,
             schema,
+            previous_skr,
             yes,
             output,
         } => {
@@ -216,6 +223,7 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
                     share,
                     config,
                     schema,
+                    previous_skr,
                     yes,
                     output,
                 },
@@ -230,9 +238,16 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
             partials,
             config,
             schema,
+            previous_skr,
             output,
         } => combine(
-            &ksr, &public, &partials, &config, &schema, &output, global, env,
+            &ksr,
+            &public,
+            &partials,
+            (&config, &schema, previous_skr.as_deref()),
+            &output,
+            global,
+            env,
         ),
     }
 }
@@ -477,7 +492,8 @@ fn read_share(path: &Path, unlock: &Unlock) -> Result<ShareFile, Failure> {
     };
     let mut reader = decryptor
         .decrypt(iter::once(identity))
-        .map_err(|e| Failure::input(format!("{name}: cannot decrypt the share: {e}")))?;
+        .map_err(|e| Failure::input(format!("{name}: cannot decrypt the share: {e}")))?
+        .take(MAX_SHARE_FILE - 1);
     let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(MAX_SHARE_FILE as usize));
     reader
         .read_to_end(&mut plain)
@@ -525,6 +541,7 @@ struct Recomputed {
     ksr_sha256: [u8; 32],
     config: SignerConfig,
     schema: ceremony_signer::Schema,
+    previous: Option<ceremony_formats::Skr>,
     data: Vec<ceremony_signer::threshold::BundleData>,
 }
 
@@ -532,6 +549,7 @@ fn recompute(
     ksr_path: &Path,
     config_path: &Path,
     schema: &str,
+    previous: Option<&Path>,
     public: &ThresholdPublicKey,
     now: jiff::Timestamp,
 ) -> Result<Recomputed, Failure> {
@@ -543,6 +561,10 @@ fn recompute(
     let schema = config
         .schema(schema, ksr.bundles.len())
         .map_err(sign_failure)?;
+    let previous = previous
+        .map(|path| read_document(path, Format::Icann).and_then(super::expect_skr))
+        .transpose()?
+        .map(|(_, skr)| skr);
     let data = signed_data(&ksr, &schema, &config, public, now).map_err(sign_failure)?;
     Ok(Recomputed {
         input,
@@ -550,6 +572,7 @@ fn recompute(
         ksr_sha256,
         config,
         schema,
+        previous,
         data,
     })
 }
@@ -583,6 +606,7 @@ struct HolderArgs {
     share: PathBuf,
     config: PathBuf,
     schema: String,
+    previous_skr: Option<PathBuf>,
     yes: bool,
     output: PathBuf,
 }
@@ -619,6 +643,7 @@ fn holder_sign(
         &args.ksr,
         &args.config,
         &args.schema,
+        args.previous_skr.as_deref(),
         &public.public_key,
         now,
     )?;
@@ -638,7 +663,7 @@ fn holder_sign(
         schema: &recomputed.schema,
         config: &recomputed.config,
         keys: &ring,
-        previous: None,
+        previous: recomputed.previous.as_ref(),
         now,
     };
     let context = format!(
@@ -708,20 +733,28 @@ fn holder_sign(
     Ok(0)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// (configuration, schema name, previous SKR).
+type Policy<'a> = (&'a Path, &'a str, Option<&'a Path>);
+
 fn combine(
     ksr_path: &Path,
     public_path: &Path,
     partials_paths: &[PathBuf],
-    config_path: &Path,
-    schema: &str,
+    (config_path, schema, previous): Policy<'_>,
     output: &Path,
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
     let now = now(global, env)?;
     let public = read_public(public_path)?;
-    let recomputed = recompute(ksr_path, config_path, schema, &public.public_key, now)?;
+    let recomputed = recompute(
+        ksr_path,
+        config_path,
+        schema,
+        previous,
+        &public.public_key,
+        now,
+    )?;
     let mut files = Vec::new();
     for path in partials_paths {
         let name = path.display().to_string();
@@ -785,7 +818,7 @@ fn combine(
         schema: &recomputed.schema,
         config: &recomputed.config,
         keys: &ring,
-        previous: None,
+        previous: recomputed.previous.as_ref(),
         now,
     };
     let context = format!("{}, schema {}, as of {now}", config_path.display(), schema);
