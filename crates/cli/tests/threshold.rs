@@ -537,3 +537,17 @@ fn two_of_three_with_one_demo_passphrase() {
         .expect_stdout(&["Combined the shares of holders [3, 1]"]);
     assert_eq!(dnspython(&skr), 0);
 }
+
+#[test]
+fn a_holder_whose_checks_fail_signs_nothing() {
+    let d = dealt();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ksr = dir.path().join("ksr.xml");
+    example_ksr(&ksr, "ksr-threshold-check");
+    // The configuration pins another key tag: KSK-MATCH fails before any share is used.
+    let cfg = config(dir.path(), d.key_tag.wrapping_add(1));
+    let out = dir.path().join("partials.json");
+    let run = holder_sign(&ksr, &cfg, 2, &out);
+    run.expect_code(1).expect_stdout(&["✗ KSK-MATCH"]);
+    assert!(!out.exists());
+}
