@@ -1003,3 +1003,156 @@ fn the_demo_runs_through_knot_and_bind_formats() {
         }
     }
 }
+
+/// A port on 127.0.0.1 that is free for both TCP and UDP right now.
+fn free_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("a TCP port");
+        let port = tcp.local_addr().expect("address").port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// `named` started for one test, stopped (and killed if need be) when dropped.
+struct Named {
+    child: std::process::Child,
+    dir: PathBuf,
+}
+
+impl Named {
+    fn rndc(&self, args: &[&str]) -> Output {
+        let mut all = vec!["-c", "rndc.conf"];
+        all.extend_from_slice(args);
+        exec(&self.dir, "rndc", &all)
+    }
+}
+
+impl Drop for Named {
+    fn drop(&mut self) {
+        let _ = self.rndc(&["stop"]);
+        for _ in 0..50 {
+            if self.child.try_wait().ok().flatten().is_some() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// BIND's server imports our SKR: `dnssec-ksr request` → `ceremony sign`
+/// (KSK in SoftHSM) → `rndc skr -import` on a `named` listening on
+/// 127.0.0.1 only (free high ports, `dnssec-validation no`, no recursion,
+/// loopback query source) → the zone it signs and serves passes
+/// `dnssec-verify`, with our KSK's signature over its DNSKEY RRset.
+#[test]
+fn named_imports_our_skr_with_rndc_and_serves_a_zone_that_verifies() {
+    if !peers(&[
+        "dnssec-ksr",
+        "named",
+        "rndc",
+        "named-compilezone",
+        "dnssec-verify",
+    ]) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let config = softhsm_ksk(dir);
+    bind_zsk_side(dir, "example.");
+    let ksr = bind_request(dir, "example.");
+    let end = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(366 * 24))
+        .expect("a year on")
+        .to_string();
+    let skr = dir.join("zone.skr");
+    sign(&ksr, &config, &skr, &["--end", &end]).expect_code(0);
+
+    let (port, control) = (free_port(), free_port());
+    // A test-only TSIG secret for rndc.
+    let secret = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq8w=";
+    write(
+        &dir.join("server.conf"),
+        &format!(
+            "key \"rndc-key\" {{ algorithm hmac-sha256; secret \"{secret}\"; }};\n\
+             controls {{ inet 127.0.0.1 port {control} allow {{ 127.0.0.1; }} keys {{ \"rndc-key\"; }}; }};\n\
+             options {{\n  directory \"{d}\";\n  pid-file \"{d}/named.pid\";\n\
+             listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n\
+             query-source address 127.0.0.1;\n  dnssec-validation no;\n  recursion no;\n  notify no;\n}};\n\
+             include \"{d}/named.conf\";\n\
+             zone \"example.\" {{\n  type primary;\n  file \"example.db\";\n  dnssec-policy offline;\n\
+             key-directory \"zsk\";\n  inline-signing yes;\n}};\n",
+            d = s(dir)
+        ),
+    );
+    write(
+        &dir.join("rndc.conf"),
+        &format!(
+            "key \"rndc-key\" {{ algorithm hmac-sha256; secret \"{secret}\"; }};\n\
+             options {{ default-key \"rndc-key\"; default-server 127.0.0.1; default-port {control}; }};\n"
+        ),
+    );
+    write(&dir.join("example.db"), &zone_text("example."));
+    ok(dir, "named-checkconf", &["server.conf"]);
+    let child = Command::new("named")
+        .current_dir(dir)
+        .args(["-c", s(&dir.join("server.conf")), "-g"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("named.log")).expect("log"))
+        .spawn()
+        .expect("named starts");
+    let named = Named {
+        child,
+        dir: dir.to_owned(),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !named.rndc(&["status"]).status.success() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "named did not come up: {}",
+            read(&dir.join("named.log"))
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let out = named.rndc(&["skr", "-import", s(&skr), "example."]);
+    assert!(out.status.success(), "rndc skr -import: {}", shown(&out));
+
+    // Wait for named to sign with the imported bundle, then check what it holds.
+    loop {
+        let _ = named.rndc(&["sync", "example."]);
+        let compiled = exec(
+            dir,
+            "named-compilezone",
+            &[
+                "-f",
+                "raw",
+                "-F",
+                "text",
+                "-o",
+                "served.zone",
+                "example.",
+                "example.db.signed",
+            ],
+        );
+        let last = if compiled.status.success() {
+            let verify = exec(dir, "dnssec-verify", &["-o", "example.", "served.zone"]);
+            let zone = read(&dir.join("served.zone"));
+            if verify.status.success() && zone.contains("25486 example.") {
+                break;
+            }
+            shown(&verify)
+        } else {
+            shown(&compiled)
+        };
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the zone named serves does not verify with our KSK: {last}\n{}",
+            read(&dir.join("named.log"))
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    drop(named);
+}
