@@ -1156,3 +1156,73 @@ fn named_imports_our_skr_with_rndc_and_serves_a_zone_that_verifies() {
     }
     drop(named);
 }
+
+/// Knot's next KSR starts at the previous one's last instant: `ceremony sign
+/// --previous-skr` accepts that hand-over (KSR-CHAIN-KEYS, KSR-BUNDLE-UNIQUE
+/// pass) and refuses the same KSR signed again (a replay).
+#[test]
+fn the_next_knot_ksr_chains_from_the_previous_skr() {
+    if !peers(&["keymgr"]) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let config = keystore_ksk(dir);
+    knot_zsk_side(dir, "example.");
+    ok(
+        dir,
+        "keymgr",
+        &["-c", "zsk.conf", "example.", "pregenerate", "+2y"],
+    );
+    let first = ok(
+        dir,
+        "keymgr",
+        &["-c", "zsk.conf", "example.", "generate-ksr", "+0", "+1y"],
+    );
+    let second = ok(
+        dir,
+        "keymgr",
+        &["-c", "zsk.conf", "example.", "generate-ksr", "+1y", "+2y"],
+    );
+    let (first, second) = (
+        write(&dir.join("a.ksr"), &first),
+        write(&dir.join("b.ksr"), &second),
+    );
+    let (a, b) = (dir.join("a.skr"), dir.join("b.skr"));
+    sign(&first, &config, &a, &[]).expect_code(0);
+    // Judged the day before the second year starts, as its ceremony would be.
+    let then = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(364 * 24))
+        .expect("later")
+        .to_string();
+    let run = sign(
+        &second,
+        &config,
+        &b,
+        &["--previous-skr", s(&a), "--now", &then, "--json"],
+    );
+    run.expect_code(0);
+    for id in ["KSR-ID", "KSR-BUNDLE-UNIQUE", "KSR-CHAIN-KEYS"] {
+        assert!(
+            run.checks("passed").contains(&id.to_owned()),
+            "{id}: {}",
+            run.stdout
+        );
+    }
+    let again = dir.join("again.skr");
+    let run = sign(
+        &second,
+        &config,
+        &again,
+        &["--previous-skr", s(&b), "--now", &then, "--json"],
+    );
+    run.expect_code(1);
+    for id in ["KSR-ID", "KSR-BUNDLE-UNIQUE"] {
+        assert!(
+            run.checks("failed").contains(&id.to_owned()),
+            "{id}: {}",
+            run.stdout
+        );
+    }
+    assert!(!again.exists());
+}

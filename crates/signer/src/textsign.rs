@@ -24,6 +24,17 @@
 //! Both peers also start bundles at KSK timing events (publication,
 //! activation, retirement); here every KSK given signs throughout, so there
 //! are none. Every signature is verified in software before it is kept.
+//!
+//! One deliberate difference: when a re-signing falls exactly on the next
+//! KSR instant (KSR bundles `validity − refresh` apart, as the root's 10-day
+//! bundles are with 21/11 days), `dnssec-ksr sign` 9.20 writes two bundles
+//! at that instant, the first with the outgoing ZSK set. Only the second
+//! can ever be in force, and two bundles at one instant are ambiguous (our
+//! reader refuses such an SKR), so Ceremony writes only the second.
+//!
+//! The KSR checks for these formats use [`request_policy`], and the SKR
+//! checks [`verify_text_skr`]: a text SKR answers its KSR instant by
+//! instant, not bundle for bundle.
 
 use ceremony_dnssec::{
     parse_name, verify, DigestAlgorithm, Dnskey, Ds, Name, RrsigHeader, SecurityAlgorithm,

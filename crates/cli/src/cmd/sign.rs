@@ -277,6 +277,15 @@ fn run_text(
                 let text_format = doc.format != ceremony_formats::Format::Icann;
                 let (doc, mut skr) = expect_skr(doc)?;
                 if text_format {
+                    // Knot DNS and BIND start the next KSR at the last instant of the
+                    // previous one: that shared bundle is the hand-over, not a replay
+                    // (KSR-BUNDLE-UNIQUE still refuses any other repeated instant).
+                    let first = ksr.bundles.first().map(|b| b.inception);
+                    if let Some(last) = skr.bundles.last_mut() {
+                        if Some(last.inception) == first {
+                            last.id = format!("{} (hand-over)", last.id);
+                        }
+                    }
                     // A text SKR's bundle starts after its signatures do: for the
                     // chain checks, each bundle spans its signatures' validity.
                     for bundle in &mut skr.bundles {
