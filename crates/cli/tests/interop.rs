@@ -1226,3 +1226,83 @@ fn the_next_knot_ksr_chains_from_the_previous_skr() {
     }
     assert!(!again.exists());
 }
+
+/// The signing knobs for text KSRs: validity, refresh, inception offset,
+/// CDNSKEY and CDS digest types, as the SKR then shows them; and an ICANN
+/// KSR refuses them (it is signed by its schema and ksk_policy).
+#[test]
+fn text_signing_knobs_shape_the_skr() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    let config = keystore_ksk(dir);
+    let ksr = testdata("knot/example-rsa.ksr");
+    let skr_path = dir.join("knobs.skr");
+    let now = "2026-11-29T15:17:30Z";
+    let run = sign(
+        &ksr,
+        &config,
+        &skr_path,
+        &[
+            "--now",
+            now,
+            "--validity",
+            "14d",
+            "--refresh",
+            "7d",
+            "--inception-offset",
+            "1h",
+            "--cdnskey",
+            "on",
+            "--cds",
+            "sha256,sha384",
+        ],
+    );
+    run.expect_code(0);
+    let skr = ceremony_formats::knot::parse_skr(&read(&skr_path), "knobs").expect("reads");
+    let request = ceremony_formats::knot::parse_ksr(&read(&ksr), "ksr").expect("reads");
+    let day = 86_400;
+    for (i, (bundle, extra)) in skr.skr.bundles.iter().zip(&skr.extra).enumerate() {
+        let at = bundle.inception.as_second();
+        for sig in bundle.signatures.iter().chain(&extra.signatures) {
+            assert_eq!(sig.inception.as_second(), at - 3600, "bundle {i}");
+            assert_eq!(sig.expiration.as_second(), at + 14 * day, "bundle {i}");
+        }
+        assert_eq!(extra.cdnskeys.len(), 1, "bundle {i}");
+        assert_eq!(extra.cds.len(), 2, "bundle {i}");
+        assert_eq!(
+            extra.signatures.len(),
+            2,
+            "bundle {i}: CDNSKEY and CDS signed"
+        );
+        // Knot's rule: a bundle every validity − refresh (7 days) between KSR instants.
+        if let Some(next) = skr.skr.bundles.get(i + 1) {
+            let step = next.inception.as_second() - at;
+            let is_instant = request
+                .ksr
+                .bundles
+                .iter()
+                .any(|b| b.inception == next.inception);
+            assert!(
+                step == 7 * day || is_instant,
+                "bundle {i}: {step} s to the next"
+            );
+        }
+    }
+    ceremony(&["skr", "verify", s(&skr_path), "--ksr", s(&ksr)]).expect_code(0);
+    // Nonsense is refused before anything is signed.
+    let bad = dir.join("bad.skr");
+    sign(
+        &ksr,
+        &config,
+        &bad,
+        &["--validity", "7d", "--refresh", "7d"],
+    )
+    .expect_code(2);
+    sign(&ksr, &config, &bad, &["--cds", "md5"]).expect_code(2);
+    sign(&ksr, &config, &bad, &["--to", "icann"]).expect_code(2);
+    assert!(!bad.exists());
+    let root = shared("icann/root/ksr-root-2017-q2-0.xml");
+    sign(&root, &config, &bad, &["--preset", "knot"])
+        .expect_code(2)
+        .expect_stderr(&["--preset", "ICANN"]);
+}
