@@ -705,11 +705,19 @@ pub fn signatures(skr: &Skr) -> Vec<Event> {
 /// PGP words to read aloud.
 pub fn closing_words(checkpoint: &SignedCheckpoint) -> String {
     let cp = checkpoint.checkpoint();
-    let words = Fingerprint { sha256: *cp.root() };
     format!(
-        "The transcript closed at {} entries. Its root hash, signed by the log key:\n  {}\n{}\n",
+        "The transcript closed at {} entries. Its root hash, signed by the log key:\n{}\n",
         cp.size(),
-        ceremony_transcript::checkpoint::fmt_hash(cp.root()),
-        words.words_block("  ")
+        root_lines(cp.root())
+    )
+}
+
+/// A root hash as the room reads it: base64 on one line, then the PGP
+/// words, numbered, four lines of eight.
+pub fn root_lines(root: &[u8; 32]) -> String {
+    format!(
+        "  {}\n{}",
+        ceremony_transcript::checkpoint::fmt_hash(root),
+        Fingerprint { sha256: *root }.words_block("  ")
     )
 }

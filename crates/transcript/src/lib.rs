@@ -41,7 +41,8 @@
 //! key storage (signers are built from 32-byte seeds), and the rules that
 //! need files outside the transcript — that each output file still has the
 //! hash logged, that the story makes sense. [`Timeline::files_written`] and
-//! friends are the hooks for those.
+//! friends are the hooks for those; `ceremony transcript verify` (the CLI)
+//! checks them.
 //!
 //! # Where to start
 //!

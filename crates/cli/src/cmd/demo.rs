@@ -172,12 +172,12 @@ pub fn run(
     emit(env, INTRO)?;
 
     // The witness's key must be declared as the ceremony opens, and it must
-    // know the log's key: make the witness's seed first, then the log.
+    // know the log's key: make the witness's key first, then the log.
     let witness_seed = ceremony_transcript::note::generate_seed()
         .map_err(|e| Failure::environment(e.to_string()))?;
-    let witness_key = Cosigner::from_seed(WITNESS, &witness_seed)
-        .map_err(|e| Failure::environment(e.to_string()))?
-        .verifier_key();
+    let cosigner = Cosigner::from_seed(WITNESS, &witness_seed)
+        .map_err(|e| Failure::environment(e.to_string()))?;
+    let witness_key = cosigner.verifier_key();
     let mut record = Recorder::open(
         dir,
         "ceremony demo",
@@ -193,8 +193,6 @@ pub fn run(
         .log_key()
         .cloned()
         .ok_or_else(|| Failure::environment("transcript: not recording"))?;
-    let cosigner = Cosigner::from_seed(WITNESS, &witness_seed)
-        .map_err(|e| Failure::environment(e.to_string()))?;
     let witness = Witness::open(
         &dir.join(WITNESS_DIR),
         cosigner,

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ceremony_formats::Fingerprint;
-use ceremony_transcript::checkpoint::fmt_hash;
+use ceremony_transcript::checkpoint::{fmt_hash, Cosigned};
 use ceremony_transcript::entry::{CeremonyOpened, CheckStatus, Digest, Entry};
 use ceremony_transcript::log::{CHECKPOINT_DIR, DATA_FILE, INDEX_FILE, TRANSCRIPT_DIR};
 use ceremony_transcript::note::SignatureType;
@@ -43,7 +43,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{emit, emit_json, now};
 use crate::args::{Global, TranscriptCommand};
-use crate::ceremony_log::{declared_key_tags, KSK_ROLE, WITNESS_ROLE};
+use crate::ceremony_log::{declared_key_tags, root_lines, KSK_ROLE, WITNESS_ROLE};
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
 /// The prefix of a signed-note private key line.
@@ -329,14 +329,25 @@ enum FileStatus {
 }
 
 impl FileStatus {
-    fn word(&self) -> &'static str {
+    /// Its name in the JSON report.
+    fn name(&self) -> &'static str {
         match self {
             FileStatus::Matches => "ok",
             FileStatus::Superseded { .. } => "rewritten",
             FileStatus::Interrupted => "interrupted",
-            FileStatus::Missing => "MISSING",
-            FileStatus::Differs { .. } => "CHANGED",
-            FileStatus::BadName => "BAD NAME",
+            FileStatus::Missing => "missing",
+            FileStatus::Differs { .. } => "changed",
+            FileStatus::BadName => "bad_name",
+        }
+    }
+
+    /// Its word in the report for people: a problem shouts.
+    fn word(&self) -> String {
+        match self {
+            FileStatus::Missing | FileStatus::Differs { .. } | FileStatus::BadName => {
+                self.name().to_uppercase().replace('_', " ")
+            }
+            _ => self.name().to_owned(),
         }
     }
 }
@@ -745,11 +756,6 @@ fn verify_command(
     }
 }
 
-/// The root of the latest checkpoint, for the room: base64, and PGP words.
-pub(crate) fn root_words(root: &[u8; 32]) -> String {
-    Fingerprint { sha256: *root }.words_block("  ")
-}
-
 /// The audit for a person: keys and where they came from, the story, the
 /// files, what an interruption explains, the verdict.
 pub(crate) fn render_audit(a: &Audit) -> String {
@@ -817,9 +823,8 @@ pub(crate) fn render_audit(a: &Audit) -> String {
     if let Some((size, root, file)) = a.root() {
         let _ = writeln!(
             out,
-            "\nRoot hash at {size} entries ({file}), signed by the log key:\n  {}\n{}",
-            fmt_hash(&root),
-            root_words(&root)
+            "\nRoot hash at {size} entries ({file}), signed by the log key:\n{}",
+            root_lines(&root)
         );
     }
     let t = &l.timeline;
@@ -887,14 +892,7 @@ fn audit_json(a: &Audit) -> Value {
             "entry": f.entry,
             "name": f.name,
             "sha256": f.sha256.to_string(),
-            "status": match &f.status {
-                FileStatus::Matches => "ok",
-                FileStatus::Superseded { .. } => "rewritten",
-                FileStatus::Interrupted => "interrupted",
-                FileStatus::Missing => "missing",
-                FileStatus::Differs { .. } => "changed",
-                FileStatus::BadName => "bad_name",
-            },
+            "status": f.status.name(),
             "actual": match &f.status {
                 FileStatus::Differs { actual } => Some(actual.to_string()),
                 _ => None,
@@ -1031,14 +1029,19 @@ fn verify_signed(
     let cosigned = signed
         .verify(log_key, witnesses)
         .map_err(|e| checks_failed(format!("{what}: {e}")))?;
-    Ok(cosigned
+    Ok(cosigners(cosigned))
+}
+
+/// Each witness that cosigned, and when.
+fn cosigners(cosigned: Vec<Cosigned>) -> Vec<String> {
+    cosigned
         .into_iter()
         .map(|c| {
             let when = jiff::Timestamp::from_second(c.timestamp as i64)
                 .map_or_else(|_| c.timestamp.to_string(), |t| t.to_string());
             format!("{} at {when}", c.witness)
         })
-        .collect())
+        .collect()
 }
 
 fn signed_by(cosigned: &[String]) -> String {
@@ -1076,9 +1079,9 @@ fn verify_proof(
                 "{name}: the proof carries no entry (no extra line): there is nothing to check it against"
             )));
         };
-        let cosigned = verify_signed(&name, proof.checkpoint(), log_key, witnesses)?;
-        proof
+        let cosigned = proof
             .verify(extra, log_key, witnesses)
+            .map(cosigners)
             .map_err(|e| checks_failed(format!("{name}: entry {}: {e}", proof.index())))?;
         let entry = Entry::decode(extra).map_err(|e| {
             checks_failed(format!(
