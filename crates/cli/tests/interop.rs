@@ -1306,3 +1306,36 @@ fn text_signing_knobs_shape_the_skr() {
         .expect_code(2)
         .expect_stderr(&["--preset", "ICANN"]);
 }
+
+/// `ceremony ksr validate` holds Knot DNS and BIND 9 KSRs to the text preset,
+/// as `ceremony sign` does: the peers' own KSRs pass, and a configuration's
+/// knob (here the acceptable domains) still decides.
+#[test]
+fn ksr_validate_uses_the_text_preset_for_text_ksrs() {
+    let now = "2026-11-29T15:20:00Z";
+    for rel in ["knot/example-rsa.ksr", "bind/example-rsa.ksr"] {
+        let ksr = testdata(rel);
+        let run = ceremony(&["ksr", "validate", s(&ksr), "--now", now, "--json"]);
+        run.expect_code(0);
+        assert!(run.json()["policy"]
+            .as_str()
+            .is_some_and(|p| p.contains("preset")));
+        let work = tempfile::tempdir().expect("tempdir");
+        let config = write(
+            &work.path().join("policy.toml"),
+            "[request_policy]\nacceptable_domains = [\"example.com.\"]\n",
+        );
+        let run = ceremony(&[
+            "ksr",
+            "validate",
+            s(&ksr),
+            "--now",
+            now,
+            "--config",
+            s(&config),
+            "--json",
+        ]);
+        run.expect_code(1);
+        assert_eq!(run.checks("failed"), ["KSR-DOMAIN"]);
+    }
+}

@@ -17,8 +17,28 @@ pub fn run(command: KsrCommand, global: &Global, env: &mut dyn Env) -> Result<u8
             format,
         } => {
             let now = now(global, env)?;
-            let (config, policy_name) = load_config(config.as_deref())?;
+            let (mut config, mut policy_name) = load_config(config.as_deref())?;
             let (input, ksr) = expect_ksr(read_document(&ksr, format)?)?;
+            if let Some(peer) = ceremony_signer::textsign::Peer::of_format(input.format) {
+                // Knot DNS and BIND 9 KSRs are held to the text preset, as `ceremony sign`
+                // holds them; knobs the configuration sets override it.
+                config.request_policy = ceremony_signer::textsign::overlay_request_policy(
+                    ceremony_signer::textsign::request_policy(
+                        peer,
+                        &ksr.header.domain,
+                        ksr.bundles
+                            .first()
+                            .and_then(|b| b.keys.first())
+                            .map_or(172_800, |k| k.ttl),
+                    ),
+                    &config.request_policy,
+                );
+                policy_name = if policy_name == "root defaults" {
+                    format!("the {} preset", peer.name())
+                } else {
+                    format!("the {} preset with the knobs of {policy_name}", peer.name())
+                };
+            }
             let previous = previous_skr
                 .map(|path| read_document(&path, Format::Auto).and_then(expect_skr))
                 .transpose()?;
