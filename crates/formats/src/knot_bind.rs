@@ -436,14 +436,18 @@ pub(crate) fn format_compact_time(instant: Timestamp) -> String {
 }
 
 fn parse_record<'t>(raw: &RawRecord<'t>, file: &str) -> Result<Record<'t>, Error> {
-    let last = raw
-        .tokens
-        .last()
-        .map(|t| Pos {
-            line: t.pos.line,
-            column: t.pos.column + t.text.chars().count() as u32,
-        })
-        .expect("a record line starts with a token");
+    let Some(last) = raw.tokens.last().map(|t| Pos {
+        line: t.pos.line,
+        column: t.pos.column + t.text.chars().count() as u32,
+    }) else {
+        // The tokenizer only makes records from non-empty lines; never panic on input all the same.
+        return Err(Error::Invalid {
+            file: file.to_owned(),
+            line: 1,
+            column: 1,
+            message: "an empty record".to_owned(),
+        });
+    };
     let mut fields = Fields {
         tokens: &raw.tokens,
         next: 0,
