@@ -76,10 +76,7 @@ pub fn parse(text: &str, file: &str) -> Result<TextDocument, Error> {
 /// # Errors
 /// As [`parse`], and [`Error::Invalid`] when the document is an SKR.
 pub fn parse_ksr(text: &str, file: &str) -> Result<TextKsr, Error> {
-    match parse(text, file)? {
-        TextDocument::Ksr(ksr) => Ok(ksr),
-        TextDocument::Skr(_) => Err(wrong_kind(file, "an SKR", "a KSR")),
-    }
+    knot_bind::expect_ksr(parse(text, file)?, file)
 }
 
 /// Parses a document that must be a Knot DNS SKR.
@@ -87,18 +84,7 @@ pub fn parse_ksr(text: &str, file: &str) -> Result<TextKsr, Error> {
 /// # Errors
 /// As [`parse`], and [`Error::Invalid`] when the document is a KSR.
 pub fn parse_skr(text: &str, file: &str) -> Result<TextSkr, Error> {
-    match parse(text, file)? {
-        TextDocument::Skr(skr) => Ok(skr),
-        TextDocument::Ksr(_) => Err(wrong_kind(file, "a KSR", "an SKR")),
-    }
-}
-
-fn wrong_kind(file: &str, found: &str, expected: &str) -> Error {
-    knot_bind::invalid(
-        file,
-        knot_bind::Pos { line: 1, column: 1 },
-        format!("this is {found}, but {expected} was expected"),
-    )
+    knot_bind::expect_skr(parse(text, file)?, file)
 }
 
 /// Writes a KSR as `keymgr generate-ksr` does.

@@ -104,18 +104,7 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
     names.dedup();
     let keys = load_keys(&config, &config_dir, &names, &TerminalPrompt).map_err(sign_failure)?;
     let ring = keys.ring();
-    let read = [
-        Some(input.facts()),
-        previous.as_ref().map(|(p, _)| p.facts()),
-    ];
-    let mut record = Recorder::for_sign(
-        args.ceremony.as_deref(),
-        env,
-        &ring,
-        &args.config,
-        &read,
-        &args.output,
-    )?;
+    let mut record = open_record(args, env, &ring, &input, previous.as_ref().map(|(p, _)| p))?;
     let request = SignRequest {
         ksr: &ksr,
         schema: &schema,
@@ -195,6 +184,25 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
 }
 
 /// An ICANN KSR is signed by the root's rules: the text signing options do not apply.
+/// Opens the ceremony record of a signing (off without `--ceremony`), with the files read.
+fn open_record(
+    args: &SignArgs,
+    env: &mut dyn Env,
+    keys: &ceremony_signer::KeyRing<'_>,
+    input: &super::Input,
+    previous: Option<&super::Input>,
+) -> Result<Recorder, Failure> {
+    let read = [Some(input.facts()), previous.map(super::Input::facts)];
+    Recorder::for_sign(
+        args.ceremony.as_deref(),
+        env,
+        keys,
+        &args.config,
+        &read,
+        &args.output,
+    )
+}
+
 fn refuse_text_options(text: &TextSignArgs) -> Result<(), Failure> {
     let given: Vec<&str> = [
         ("--preset", text.preset.is_some()),
@@ -343,18 +351,7 @@ fn run_text(
     let keys = load_keys(config, config_dir, &names, &TerminalPrompt).map_err(sign_failure)?;
     let load_time = load_started.elapsed();
     let ring = keys.ring();
-    let read = [
-        Some(input.facts()),
-        previous.as_ref().map(|(p, _)| p.facts()),
-    ];
-    let mut record = Recorder::for_sign(
-        args.ceremony.as_deref(),
-        env,
-        &ring,
-        &args.config,
-        &read,
-        &args.output,
-    )?;
+    let mut record = open_record(args, env, &ring, &input, previous.as_ref().map(|(p, _)| p))?;
 
     let mut policy = TextPolicy::preset(peer, now, parse_end(text.end.as_deref())?);
     apply_knobs(&mut policy, text)?;
