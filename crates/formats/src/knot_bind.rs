@@ -1128,6 +1128,30 @@ pub(crate) fn covering(signatures: &[Signature], rtype: u16) -> impl Iterator<It
     signatures.iter().filter(move |s| s.type_covered == rtype)
 }
 
+/// The request in `doc`, or an error saying it is a response.
+pub(crate) fn expect_ksr(doc: TextDocument, file: &str) -> Result<TextKsr, Error> {
+    match doc {
+        TextDocument::Ksr(ksr) => Ok(ksr),
+        TextDocument::Skr(_) => Err(wrong_kind(file, "an SKR", "a KSR")),
+    }
+}
+
+/// The response in `doc`, or an error saying it is a request.
+pub(crate) fn expect_skr(doc: TextDocument, file: &str) -> Result<TextSkr, Error> {
+    match doc {
+        TextDocument::Skr(skr) => Ok(skr),
+        TextDocument::Ksr(_) => Err(wrong_kind(file, "a KSR", "an SKR")),
+    }
+}
+
+fn wrong_kind(file: &str, found: &str, expected: &str) -> Error {
+    invalid(
+        file,
+        Pos { line: 1, column: 1 },
+        format!("this is {found}, but {expected} was expected"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1160,28 +1184,4 @@ mod tests {
             assert_eq!(parse_number(bad, 65535), None, "{bad}");
         }
     }
-}
-
-/// The request in `doc`, or an error saying it is a response.
-pub(crate) fn expect_ksr(doc: TextDocument, file: &str) -> Result<TextKsr, Error> {
-    match doc {
-        TextDocument::Ksr(ksr) => Ok(ksr),
-        TextDocument::Skr(_) => Err(wrong_kind(file, "an SKR", "a KSR")),
-    }
-}
-
-/// The response in `doc`, or an error saying it is a request.
-pub(crate) fn expect_skr(doc: TextDocument, file: &str) -> Result<TextSkr, Error> {
-    match doc {
-        TextDocument::Skr(skr) => Ok(skr),
-        TextDocument::Ksr(_) => Err(wrong_kind(file, "a KSR", "an SKR")),
-    }
-}
-
-fn wrong_kind(file: &str, found: &str, expected: &str) -> Error {
-    invalid(
-        file,
-        Pos { line: 1, column: 1 },
-        format!("this is {found}, but {expected} was expected"),
-    )
 }
