@@ -1339,3 +1339,125 @@ fn ksr_validate_uses_the_text_preset_for_text_ksrs() {
         assert_eq!(run.checks("failed"), ["KSR-DOMAIN"]);
     }
 }
+
+/// `dnssec-ksr sign` 9.20 answers KSR bundles that are exactly
+/// `signatures-validity-dnskey − signatures-refresh` apart (the root's
+/// 10-day slots with 21/11 days) with two bundles at each later instant: the
+/// last re-signing of the outgoing ZSK set, then the first answer to the
+/// next KSR bundle. Ceremony reads that SKR, verifies it against the KSR,
+/// writes it back byte for byte, and drops the handover bundles, saying so,
+/// when converting to a format that cannot hold two bundles at one instant.
+#[test]
+fn bind_handover_bundles_are_read_verified_and_dropped_in_conversion() {
+    if !peers(&["dnssec-ksr"]) {
+        return;
+    }
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = work.path();
+    std::fs::copy(
+        shared("bind/named.conf.dnssec-policy"),
+        dir.join("named.conf"),
+    )
+    .expect("named.conf");
+    std::fs::create_dir(dir.join("ksk")).expect("ksk dir");
+    let ksr = dir.join("root.ksr");
+    convert(&shared("icann/root/ksr-root-2017-q2-0.xml"), "bind", &ksr);
+    let common = ["-l", "named.conf", "-k", "offline", "-K", "ksk"];
+    let keygen = [
+        &common[..],
+        &[
+            "-o",
+            "-i",
+            "20170301000000",
+            "-e",
+            "20170801000000",
+            "keygen",
+            ".",
+        ],
+    ]
+    .concat();
+    ok(dir, "dnssec-ksr", &keygen);
+    let sign = [
+        &common[..],
+        &[
+            "-i",
+            "20170401000000",
+            "-e",
+            "20170711000000",
+            "-f",
+            "root.ksr",
+            "sign",
+            ".",
+        ],
+    ]
+    .concat();
+    let text = ok(dir, "dnssec-ksr", &sign);
+    let skr = write(&dir.join("root.skr"), &text);
+
+    let parsed =
+        ceremony_formats::bind::parse_skr(&text, "root.skr").unwrap_or_else(|e| panic!("{e}"));
+    let handovers = (0..parsed.skr.bundles.len())
+        .filter(|&i| parsed.hands_over(i))
+        .count();
+    assert_eq!(
+        handovers, 8,
+        "one handover at each of the 8 later KSR instants"
+    );
+    assert!(
+        ceremony_formats::bind::write_skr(&parsed) == text,
+        "BIND's SKR differs after a round trip"
+    );
+
+    let verified = ceremony(&["skr", "verify", s(&skr), "--ksr", s(&ksr), "--json"]);
+    let passed = verified.checks("passed");
+    for id in ["SKR-VERIFY", "SKR-MATCH", "SKR-PAIR"] {
+        assert!(
+            passed.iter().any(|c| c == id),
+            "{id} did not pass: {}",
+            verified.stdout
+        );
+    }
+
+    // A handover bundle that claims the incoming ZSK set is caught.
+    let mut forged = parsed.clone();
+    let first = (0..forged.skr.bundles.len())
+        .find(|&i| forged.hands_over(i))
+        .expect("a handover");
+    forged.skr.bundles[first].keys = forged.skr.bundles[first + 1].keys.clone();
+    let forged_path = write(
+        &dir.join("forged.skr"),
+        &ceremony_formats::bind::write_skr(&forged),
+    );
+    let run = ceremony(&["skr", "verify", s(&forged_path), "--ksr", s(&ksr), "--json"]);
+    assert!(
+        run.checks("failed").iter().any(|c| c == "SKR-PAIR"),
+        "{}",
+        run.stdout
+    );
+
+    for (to, name) in [("knot", "root.knot.skr"), ("icann", "root.xml")] {
+        let lost = convert(&skr, to, &dir.join(name));
+        assert!(
+            lost.iter()
+                .any(|l| l.starts_with("8 BIND handover bundles")),
+            "{to}: {lost:?}"
+        );
+    }
+    let knot_ksr = dir.join("root.knot.ksr");
+    convert(&ksr, "knot", &knot_ksr);
+    let run = ceremony(&[
+        "skr",
+        "verify",
+        s(&dir.join("root.knot.skr")),
+        "--ksr",
+        s(&knot_ksr),
+        "--json",
+    ]);
+    for id in ["SKR-VERIFY", "SKR-MATCH", "SKR-PAIR"] {
+        assert!(
+            run.checks("passed").iter().any(|c| c == id),
+            "{id}: {}",
+            run.stdout
+        );
+    }
+}

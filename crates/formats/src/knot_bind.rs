@@ -753,14 +753,27 @@ pub(crate) fn read<D: Dialect>(
                 })?;
                 match value {
                     HeaderValue::Bundle { id, time } => {
+                        let starts_request_bundle =
+                            D::MARKS_REQUEST_BUNDLES && (pending.is_empty() || blank_since_record);
                         if let Some(previous) = pending.last() {
-                            if time <= previous.time {
+                            // BIND 9.20 ends the answer to one request bundle
+                            // with a re-signing at the next request's instant,
+                            // then answers that request at the same instant.
+                            let handover = this_kind == Kind::Response
+                                && starts_request_bundle
+                                && !previous.starts_request_bundle;
+                            if time < previous.time || (time == previous.time && !handover) {
                                 return Err(invalid(
                                     file,
                                     *pos,
                                     format!(
-                                        "bundle {id} does not come after bundle {}: bundles are in time order",
-                                        previous.id
+                                        "bundle {id} does not come after bundle {}: bundles are in time order{}",
+                                        previous.id,
+                                        if D::MARKS_REQUEST_BUNDLES {
+                                            " (only the first answer to the next request bundle, after a blank line, may share the instant of the re-signing before it)"
+                                        } else {
+                                            ""
+                                        }
                                     ),
                                 ));
                             }
@@ -769,8 +782,7 @@ pub(crate) fn read<D: Dialect>(
                             id,
                             time,
                             pos: *pos,
-                            starts_request_bundle: D::MARKS_REQUEST_BUNDLES
-                                && (pending.is_empty() || blank_since_record),
+                            starts_request_bundle,
                             records: Vec::new(),
                         });
                     }

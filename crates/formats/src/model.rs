@@ -235,6 +235,38 @@ pub struct TextSkr {
 }
 
 impl TextSkr {
+    /// Whether bundle `index` is BIND's last re-signing of one request
+    /// bundle's keys, at the instant where the next bundle starts answering
+    /// the next request bundle.
+    ///
+    /// `dnssec-ksr sign` 9.20 writes such a pair when a re-signing falls
+    /// exactly on the next KSR instant; only the second can be in force.
+    pub fn hands_over(&self, index: usize) -> bool {
+        match (self.skr.bundles.get(index), self.skr.bundles.get(index + 1)) {
+            (Some(this), Some(next)) => {
+                this.inception == next.inception
+                    && !self.extra(index).starts_request_bundle
+                    && self.extra(index + 1).starts_request_bundle
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes every [handover](Self::hands_over) bundle, for formats that
+    /// cannot hold two bundles at one instant; returns how many went.
+    pub fn drop_handovers(&mut self) -> usize {
+        let keep: Vec<bool> = (0..self.skr.bundles.len())
+            .map(|i| !self.hands_over(i))
+            .collect();
+        let mut flags = keep.iter();
+        self.skr.bundles.retain(|_| *flags.next().unwrap_or(&true));
+        if !self.extra.is_empty() {
+            let mut flags = keep.iter();
+            self.extra.retain(|_| *flags.next().unwrap_or(&true));
+        }
+        keep.iter().filter(|k| !**k).count()
+    }
+
     /// The extra records of bundle `index`, empty when there are none.
     pub fn extra(&self, index: usize) -> &ExtraRecords {
         static NONE: ExtraRecords = ExtraRecords {

@@ -376,6 +376,18 @@ fn malformed_files_name_the_place_and_rule() {
             80,
             "not an absolute domain name",
         ),
+        (
+            // Two bundles at one instant are BIND's handover only when the
+            // second starts the answer to the next KSR bundle (a blank line).
+            text.replacen(
+                "20261209133750 (Wed Dec  9 13:37:50 2026)",
+                "20261129133750 (Sun Nov 29 13:37:50 2026)",
+                1,
+            ),
+            9,
+            1,
+            "bundles are in time order",
+        ),
     ];
     for (i, (bad, line, column, expected)) in cases.iter().enumerate() {
         assert_ne!(bad, &text, "case {i} changed nothing");

@@ -29,8 +29,11 @@
 //! KSR instant (KSR bundles `validity − refresh` apart, as the root's 10-day
 //! bundles are with 21/11 days), `dnssec-ksr sign` 9.20 writes two bundles
 //! at that instant, the first with the outgoing ZSK set. Only the second
-//! can ever be in force, and two bundles at one instant are ambiguous (our
-//! reader refuses such an SKR), so Ceremony writes only the second.
+//! can ever be in force, so Ceremony writes only the second. It reads and
+//! verifies BIND's pair ([`TextSkr::hands_over`]): the first answers the
+//! KSR bundle before that instant.
+//!
+//! [`TextSkr::hands_over`]: ceremony_formats::model::TextSkr::hands_over
 //!
 //! The KSR checks for these formats use [`request_policy`], and the SKR
 //! checks [`verify_text_skr`]: a text SKR answers its KSR instant by
@@ -923,7 +926,9 @@ fn text_match_violations(skr: &TextSkr, ksr: &Ksr) -> Vec<Violation> {
     }
     let bundles = &skr.skr.bundles;
     for (i, pair) in bundles.windows(2).enumerate() {
-        if pair[1].inception <= pair[0].inception {
+        if pair[1].inception < pair[0].inception
+            || (pair[1].inception == pair[0].inception && !skr.hands_over(i))
+        {
             violations.push(
                 Violation::new(format!(
                     "bundle {} starts {}, not after the bundle before ({})",
@@ -969,12 +974,12 @@ fn text_pair_violations(zone: &Name, skr: &TextSkr, ksr: &Ksr) -> Vec<Violation>
         let at = |message: String| -> Violation {
             Violation::new(format!("bundle {label}: {message}")).in_bundle(&response.id)
         };
-        let Some(request) = ksr
-            .bundles
-            .iter()
-            .rev()
-            .find(|b| b.inception <= response.inception)
-        else {
+        // A BIND handover bundle still answers the request before the one
+        // starting at its instant.
+        let handover = skr.hands_over(i);
+        let Some(request) = ksr.bundles.iter().rev().find(|b| {
+            b.inception < response.inception || (b.inception == response.inception && !handover)
+        }) else {
             violations.push(at("starts before every KSR bundle".to_owned()));
             continue;
         };

@@ -107,6 +107,16 @@ pub fn run(
     Ok(0)
 }
 
+/// Drops BIND's handover bundles, which no other format can hold, saying how many.
+fn dropped_handovers(skr: &mut TextSkr) -> Option<String> {
+    let dropped = skr.drop_handovers();
+    (dropped > 0).then(|| {
+        format!(
+            "{dropped} BIND handover bundles: a last re-signing at the instant the next KSR bundle's answer starts, which is never in force (two bundles at one instant)"
+        )
+    })
+}
+
 fn generator(target: ceremony_formats::Format) -> String {
     match target {
         ceremony_formats::Format::Bind => bind::BIND_VERSION.to_owned(),
@@ -391,6 +401,7 @@ fn from_text(
                     ));
                 }
                 lost.push("each bundle's instant: an ICANN bundle runs from its signatures' inception to their expiration".to_owned());
+                lost.extend(dropped_handovers(&mut text));
                 let mut skr: Skr = text.skr;
                 for bundle in &mut skr.bundles {
                     if let Some(sig) = bundle.signatures.first() {
@@ -413,6 +424,7 @@ fn from_text(
                 ));
                 text.generator = generator(target);
                 if source == ceremony_formats::Format::Bind {
+                    lost.extend(dropped_handovers(&mut text));
                     lost.push("which response bundles begin the answer to a KSR bundle (BIND's blank lines)".to_owned());
                     for extra in &mut text.extra {
                         extra.starts_request_bundle = false;
