@@ -70,7 +70,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::iter;
 use std::path::{Path, PathBuf};
@@ -1100,67 +1100,31 @@ impl Keystore {
         Ok(plaintext)
     }
 
-    /// Writes `bytes` to a new file at `path`, via a synced temporary file in the same
-    /// directory, hard-linked into place so that an existing file is never replaced.
+    /// Writes `bytes` to a new file at `path` (owner only), all or nothing,
+    /// never replacing an existing file.
     fn write_new(&self, label: &str, path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = self.dir.join(format!(".{name}.{}.tmp", random_hex()?));
-        let written = (|| {
-            let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&tmp)?;
-            file.write_all(bytes)?;
-            file.sync_all()
-        })();
-        if let Err(source) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(KeyError::Io {
-                what: "cannot write",
-                path: tmp,
-                source,
-            });
-        }
-        let exists = || KeyError::Exists {
-            label: label.to_owned(),
-            dir: self.dir.clone(),
-        };
-        let placed = match fs::hard_link(&tmp, path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(exists()),
-            // A file system without hard links: check, then rename (not atomic against a race).
-            Err(_) if path.exists() => Err(exists()),
-            Err(_) => fs::rename(&tmp, path).map_err(|source| KeyError::Io {
-                what: "cannot write",
-                path: path.to_owned(),
-                source,
-            }),
-        };
-        // Gone already after a rename; only a second name of the same ciphertext otherwise.
-        let _ = fs::remove_file(&tmp);
-        placed
+        ceremony_durable::create_new(path, bytes, ceremony_durable::Access::Private).map_err(
+            |err| match err.kind() {
+                io::ErrorKind::AlreadyExists => KeyError::Exists {
+                    label: label.to_owned(),
+                    dir: self.dir.clone(),
+                },
+                _ => KeyError::Io {
+                    what: "cannot write",
+                    path: path.to_owned(),
+                    source: err.source,
+                },
+            },
+        )
     }
 
     /// Makes the directory's entries durable (unix); a no-op elsewhere.
     fn sync_dir(&self) -> Result<(), KeyError> {
-        #[cfg(unix)]
-        {
-            File::open(&self.dir)
-                .and_then(|dir| dir.sync_all())
-                .map_err(|source| KeyError::Io {
-                    what: "cannot sync",
-                    path: self.dir.clone(),
-                    source,
-                })?;
-        }
-        Ok(())
+        ceremony_durable::sync_dir(&self.dir).map_err(|source| KeyError::Io {
+            what: "cannot sync",
+            path: self.dir.clone(),
+            source,
+        })
     }
 }
 
@@ -1199,18 +1163,4 @@ fn describe(error: &age::DecryptError) -> String {
         age::DecryptError::UnknownFormat => "not an age v1 file".to_owned(),
         other => format!("age: {other}"),
     }
-}
-
-/// 16 random hex digits for a temporary file name.
-fn random_hex() -> Result<String, KeyError> {
-    use ring::rand::SecureRandom as _;
-    let mut bytes = [0u8; 8];
-    ring::rand::SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| KeyError::Io {
-            what: "cannot draw randomness for",
-            path: PathBuf::from("a temporary file name"),
-            source: io::Error::other("the system RNG failed"),
-        })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -84,7 +84,7 @@
 
 use std::convert::Infallible;
 use std::fmt;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Read, Write};
 use std::iter;
 use std::path::{Path, PathBuf};
@@ -1008,26 +1008,18 @@ pub fn transfer(
     Ok((moved, event))
 }
 
-/// Writes a new file (mode 0600), never replacing one, synced.
+/// Writes a new file (owner only), all or nothing, never replacing one.
 ///
 /// # Errors
 /// [`QuorumError::Io`].
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let result = options
-        .open(path)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
-    result.map_err(|source| QuorumError::Io {
-        what: "cannot write",
-        path: path.to_owned(),
-        source,
-    })
+    ceremony_durable::create_new(path, bytes, ceremony_durable::Access::Private).map_err(
+        |err| QuorumError::Io {
+            what: "cannot write",
+            path: path.to_owned(),
+            source: err.source,
+        },
+    )
 }
 
 fn check_params(m: u8, n: u8) -> Result<()> {
