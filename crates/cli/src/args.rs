@@ -103,7 +103,7 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
     },
-    /// A KSK shared among holders (threshold RSA), offline: deal, sign partials, combine.
+    /// A KSK shared among holders (threshold RSA), offline: deal, sign partials, combine, reshare.
     #[command(subcommand)]
     Threshold(crate::cmd::threshold::ThresholdCommand),
     /// Known-answer tests of every algorithm, the formats and the HSM, before the machine is used.

@@ -61,6 +61,25 @@ pub enum Error {
     /// A protocol step was taken out of order, or with the wrong participants.
     #[error("protocol misuse: {0}")]
     Protocol(&'static str),
+    /// A resharing sub-share does not match its dealer's public commitments,
+    /// or is out of range. `dealer` is the old holder who sent it.
+    #[error("sub-share from old holder {dealer} to new holder {recipient} rejected: {reason}")]
+    BadSubShare {
+        /// The old holder who dealt it.
+        dealer: u16,
+        /// The new holder it is for.
+        recipient: u16,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A dealer's resharing commitments are malformed, missing or repeated.
+    #[error("resharing commitments of old holder {dealer} rejected: {reason}")]
+    BadCommitments {
+        /// The old holder who dealt them.
+        dealer: u16,
+        /// What is wrong with them.
+        reason: &'static str,
+    },
     /// Safe-prime generation failed.
     #[error("safe prime generation failed: {0}")]
     PrimeGeneration(String),

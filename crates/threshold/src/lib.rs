@@ -18,6 +18,7 @@
 //!   ([RFC 8080]).
 //!
 //! In scope: dealing, signature shares with proofs, share verification, combining,
+//! resharing to new holders ([`shoup::reshare`], [`frost::reshare`]),
 //! and coordinator state machines ([`shoup::SigningSession`], [`frost::SigningSession`])
 //! that do no I/O. Out of scope: transport, files and encryption of shares
 //! (age, in the quorum and CLI crates), the `KeySigner` seam (the keys crate

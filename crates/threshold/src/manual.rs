@@ -69,17 +69,61 @@
 //! one key. By per-operation timings, plain 4-bit-window exponentiation
 //! would about double the threshold figures.
 //!
-//! # Resharing RSA shares: not implemented, on purpose
+//! # Resharing: integer resharing for RSA, refresh and repair for FROST
 //!
-//! Shoup shares live over the integers (m is secret), so resharing to new
-//! holders means each old holder shares λ_{0,j}·s_j with a new integer
-//! polynomial, and the new shares carry a factor Δ. Each round multiplies the
-//! exponent bound by Δ (the shares grow by log₂(l!) bits and the combining
-//! exponent e′ by Δ² more), and the proofs must then bound larger values.
-//! It works, and it is the wrong tool for a DNSSEC KSK: the simpler and
-//! auditable way to change holders is a witnessed re-deal of a new key
-//! followed by an RFC 5011 KSK roll, or, if the factorization was retained
-//! under seal, a re-deal of the same key with
-//! [`crate::danger::deal_from_primes`]. Ed25519 keys do not have this
-//! problem: FROST refresh (same group key, new shares) and repair are in
-//! [`crate::frost`].
+//! Holders change: an officer retires, a card is lost, the quorum should go
+//! from 3-of-5 to 2-of-3 or 3-of-7. Two ways to move an RSA KSK were on the
+//! table, and [`crate::shoup::reshare`] implements the first:
+//!
+//! * **Integer resharing** (Rabin 1998; Frankel, Gemmell, MacKenzie, Yung
+//!   1997). k old holders each share their Lagrange-weighted share
+//!   Δ′·λ_{0,i}·s_i with a random integer polynomial, publish Feldman
+//!   commitments v^{a_k} in the squares modulo n, and send g_i(j) to new
+//!   holder j, who checks it against the commitments and the old key's
+//!   v_i (so a wrong sub-share names its dealer) and adds them up. The new
+//!   verification keys follow from the commitments alone. Nobody ever holds
+//!   d, p or q, and the DNSKEY, DS and every signature stay the same: no
+//!   KSK roll, no new trust anchor, no change for validators.
+//! * **A witnessed re-deal**: a dealer makes a new key for the new holders
+//!   in front of the old quorum, who authorise it by signing (threshold)
+//!   the new key into the DNSKEY RRset; then an RFC 5011 roll moves every
+//!   validator to it. Simple to audit and it leaves no growth in the
+//!   shares, but it is a new key: a roll of months, a new DS, and a window
+//!   where the old holders' shares still matter.
+//!
+//! What integer resharing costs, and why we accept it:
+//! * Shares grow. m is secret, so nothing is reduced: each round adds
+//!   about bits(Δ′·λ) + 128 + (k′−1)·bits(l′) + a dozen bits
+//!   (≈ 150–200 bits at ceremony sizes) to the share bound, which the key
+//!   records ([`crate::shoup::ThresholdPublicKey::share_bits`]); signature
+//!   shares' z and the exponents of the proof grow with it, so signing gets
+//!   slower by that fraction of L(n) (under 10 % a round for RSA-2048). A
+//!   key refuses shares beyond L(n) + 16384 bits: re-deal long before that.
+//! * The combining exponent grows. The invariant becomes
+//!   Σ λ_{0,j}·s_j ≡ Δ·K·d (mod m) with K = Δ_old·Δ′·K_old, and combining
+//!   uses e′ = 4Δ²·K, prime to e because e (65537) is a prime above every l.
+//!   The key records K ([`crate::shoup::ThresholdPublicKey::scale`]).
+//! * The extra Δ′ in the constant term is what makes the sharing
+//!   statistically hiding (2^−128) against k′−1 new holders; without it a
+//!   new holder j learns c_i modulo divisors of j.
+//! * Old shares are not revoked by mathematics: they still satisfy the old
+//!   key's verification keys. They no longer combine with new shares (the
+//!   proofs are checked against the new v′_j, and their z has the old
+//!   length), but k old holders who kept their shares could still sign
+//!   together. Destroying old shares is a step of the ceremony script, and
+//!   the same caveat holds for FROST refresh.
+//! * Every new holder must see the same commitments: publish them in the
+//!   transcript. A dealer who sends commitments to some holders that differ
+//!   from those sent to others makes them derive different public keys,
+//!   which the CLI refuses when they write the same `public.json`.
+//!
+//! If the factorization was retained under seal, a re-deal of the same key
+//! is also possible with [`crate::danger::deal_from_primes`]; ceremonies
+//! should not retain it.
+//!
+//! Ed25519 keys: [`crate::frost::reshare`] enrols new identifiers by repair
+//! (from t helpers, checked against verifying shares interpolated from the
+//! group's) and then refreshes onto the new holder set only, which removes
+//! the others. The group key, DNSKEY and DS stay the same. frost-ed25519 3.0
+//! keeps min_signers through refresh and repair, so a FROST key's threshold
+//! cannot change; a new threshold needs a new key (DKG) and a KSK roll.

@@ -2,71 +2,19 @@
 //! a standard Ed25519 signature (ring, ceremony-dnssec algorithm 15), t − 1
 //! holders cannot sign, cheaters are named, and refresh and repair keep the key.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use ceremony_dnssec::{parse_name, Dnskey, RrsigHeader, SecurityAlgorithm};
 use ceremony_threshold::frost::{
-    self, aggregate, dkg, refresh, repair, GroupKey, Holder, SessionStatus, SignatureShare,
-    SigningPackage, SigningSession,
+    self, aggregate, dkg, refresh, repair, GroupKey, Holder, SignatureShare, SigningPackage,
+    SigningSession,
 };
 use ceremony_threshold::{Error, ShareFault};
+use common::frost::{holder, sign, signed_data, verify_everywhere};
+use common::subsets;
 use rand_core::OsRng;
 use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
-
-/// The RRSIG signed data over `.`'s DNSKEY RRset: the group KSK and a ZSK.
-fn signed_data(ksk: &Dnskey) -> Vec<u8> {
-    let root = parse_name(".").expect("root");
-    let zsk = Dnskey::new(256, 3, SecurityAlgorithm::ED25519, vec![7; 32]).expect("zsk");
-    RrsigHeader::for_dnskeys(&root, ksk, 172_800, 1_735_689_600, 1_737_504_000)
-        .signed_data_dnskeys(&root, [ksk, &zsk])
-        .expect("signed data")
-}
-
-fn holder(holders: &[Holder], index: u16) -> &Holder {
-    holders
-        .iter()
-        .find(|h| h.index().expect("index") == index)
-        .expect("holder present")
-}
-
-/// Runs both rounds with the holders in `set`, each signing the data it built itself.
-fn sign(group: &GroupKey, holders: &[Holder], set: &[u16], data: &[u8]) -> Result<[u8; 64], Error> {
-    let mut session = SigningSession::new(group, data);
-    let mut nonces = BTreeMap::new();
-    for &i in set {
-        let (n, commitments) = holder(holders, i).commit(&mut OsRng);
-        nonces.insert(i, n);
-        session.add_commitments(i, commitments)?;
-    }
-    let package = session.signing_package()?;
-    for (i, n) in nonces {
-        let share = holder(holders, i).sign(n, &package, data)?;
-        session.add_share(i, share)?;
-    }
-    assert_eq!(session.status()?, SessionStatus::Ready);
-    session.aggregate()
-}
-
-fn verify_everywhere(group: &GroupKey, data: &[u8], signature: &[u8; 64]) {
-    let public = group.public_key().expect("public key");
-    UnparsedPublicKey::new(&ED25519, public)
-        .verify(data, signature)
-        .expect("ring verifies the aggregate as plain Ed25519");
-    let dnskey = group.dnskey().expect("dnskey");
-    assert_eq!(
-        (dnskey.flags(), dnskey.algorithm()),
-        (257, SecurityAlgorithm::ED25519)
-    );
-    ceremony_dnssec::verify(&dnskey, data, signature).expect("DNSSEC algorithm 15 verifies");
-    group.verify(data, signature).expect("group key verifies");
-}
-
-fn subsets(n: u16, t: u16) -> Vec<Vec<u16>> {
-    (0u32..(1 << n))
-        .filter(|mask| mask.count_ones() == u32::from(t))
-        .map(|mask| (1..=n).filter(|i| mask & (1 << (i - 1)) != 0).collect())
-        .collect()
-}
 
 fn check_t_of_n(t: u16, n: u16) {
     let dealing = frost::deal(t, n, &mut OsRng).expect("deal");

@@ -4,51 +4,13 @@
 //! must combine to exactly this RSASSA-PKCS1-v1_5 / SHA-256 signature, which
 //! is also the plain RSA signature with d = e^-1 mod phi(n)."
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+mod common;
 
-use base64::Engine as _;
 use ceremony_threshold::danger::deal_from_primes;
 use ceremony_threshold::shoup::{Dealing, SessionStatus, SignatureShare, SigningSession};
 use ceremony_threshold::{Error, ShareFault};
+use common::{subsets, vector, Vector};
 use rand_core::SeedableRng;
-
-struct Vector {
-    p: Vec<u8>,
-    q: Vec<u8>,
-    n: Vec<u8>,
-    e: u32,
-    k: u16,
-    l: u16,
-    message: Vec<u8>,
-    signature: Vec<u8>,
-}
-
-fn vector() -> Vector {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/vectors/shoup-threshold-rsa.txt");
-    let text = std::fs::read_to_string(&path).expect("the shared vector file");
-    let fields: HashMap<&str, &str> = text
-        .lines()
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-        .filter_map(|line| line.split_once(' '))
-        .collect();
-    let hex = |key: &str| hex::decode(fields[key]).expect("hex field");
-    let number = |key: &str| fields[key].parse::<u32>().expect("decimal field");
-    assert_eq!(fields["hash"], "SHA-256");
-    Vector {
-        p: hex("p_hex"),
-        q: hex("q_hex"),
-        n: hex("n_hex"),
-        e: number("e"),
-        k: number("k") as u16,
-        l: number("l") as u16,
-        message: fields["message_utf8"].as_bytes().to_vec(),
-        signature: base64::engine::general_purpose::STANDARD
-            .decode(fields["signature_base64"])
-            .expect("base64"),
-    }
-}
 
 fn dealt(v: &Vector, seed: u64) -> Dealing {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
@@ -62,17 +24,6 @@ fn all_shares(dealing: &Dealing, message: &[u8], seed: u64) -> Vec<SignatureShar
         .iter()
         .map(|share| share.sign_share(message, &mut rng).expect("sign"))
         .collect()
-}
-
-/// Every k-subset of {1..l}, as index lists.
-fn subsets(l: u16, k: u16) -> Vec<Vec<u16>> {
-    let mut out = Vec::new();
-    for mask in 0u32..(1 << l) {
-        if mask.count_ones() == u32::from(k) {
-            out.push((1..=l).filter(|i| mask & (1 << (i - 1)) != 0).collect());
-        }
-    }
-    out
 }
 
 fn rejected_index(result: Result<impl std::fmt::Debug, Error>) -> (u16, ShareFault) {

@@ -33,6 +33,9 @@ use crate::args::{Format, Global};
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
+#[path = "reshare.rs"]
+mod reshare;
+
 /// The format tag of `public.json`.
 const PUBLIC_FORMAT: &str = "ceremony-threshold-public/1";
 /// The format tag of a share file's plaintext.
@@ -143,6 +146,9 @@ pub enum ThresholdCommand {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
     },
+    /// Move the key to new holders or a new threshold without rebuilding it.
+    #[command(subcommand)]
+    Reshare(reshare::ReshareCommand),
 }
 
 /// `public.json`: everything public about the threshold key.
@@ -249,6 +255,7 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
             global,
             env,
         ),
+        ThresholdCommand::Reshare(command) => reshare::run(command, global, env),
     }
 }
 

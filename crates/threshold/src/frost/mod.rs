@@ -12,7 +12,9 @@
 //!   private key ([`split`]), or from a distributed key generation with no
 //!   dealer at all ([`dkg`]). [`refresh`] gives every holder a new share of
 //!   the same group key; [`repair`] rebuilds a lost share with the help of a
-//!   threshold of others.
+//!   threshold of others. [`reshare`] chains them to move the key to a new
+//!   set of holders (enrol by repair, then refresh onto the new set); no
+//!   FROST tool changes the threshold.
 //! * Signing is two rounds. [`Holder::commit`] returns [`SigningNonces`],
 //!   which can be neither cloned nor serialized and are consumed by
 //!   [`Holder::sign`]: nonces live in memory only, and only once.
@@ -35,6 +37,7 @@
 pub mod dkg;
 pub mod refresh;
 pub mod repair;
+pub mod reshare;
 
 use std::collections::BTreeMap;
 use std::fmt;

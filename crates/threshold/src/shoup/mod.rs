@@ -23,10 +23,15 @@
 //! H′ is SHA-256 over [`PROOF_LABEL`] and the six elements, each I2OSP'd to
 //! |n| bytes; [`crate::manual`] defines it exactly and explains the
 //! constant-time boundary, erasure and resharing.
+//!
+//! [`reshare`] moves a key to new holders or a new threshold without
+//! rebuilding d (integer resharing with Feldman commitments); a reshared key
+//! carries a scale K and a larger share bound, and signs exactly as before.
 
 mod arith;
 mod dealer;
 mod encoding;
+pub mod reshare;
 mod rng;
 mod session;
 
@@ -64,6 +69,13 @@ pub const MAX_HOLDERS: u16 = 255;
 /// The largest modulus accepted: RFC 3110 and RFC 5702 cap RSASHA256 keys at 4096 bits.
 pub const MAX_MODULUS_BITS: u32 = 4096;
 
+/// The largest scale K a key may carry: every resharing multiplies it by
+/// Δ_old·Δ_new, a few dozen bits, so this allows dozens of rounds.
+const MAX_SCALE_BITS: u32 = 1024;
+
+/// How far shares may outgrow n: each resharing adds about 150–200 bits.
+const MAX_SHARE_GROWTH_BITS: u32 = 16384;
+
 /// A threshold RSA public key: the RSA key (n, e) plus what verifies shares.
 ///
 /// `v` generates the squares modulo n, and `v_i = v^{s_i}` commits to holder
@@ -77,6 +89,11 @@ pub struct ThresholdPublicKey {
     v: BigUint,
     verification_keys: Vec<BigUint>,
     k: u16,
+    /// K in Σ λ_{0,j}·s_j ≡ Δ·K·d (mod m): 1 when dealt, Δ_old·Δ_new·K_old
+    /// after each resharing ([`reshare`]).
+    scale: BigUint,
+    /// Every share is below 2^share_bits: L(n) when dealt, more after resharing.
+    share_bits: u32,
     modn: ModN,
     /// Comb tables for `v`, built on first use (a few milliseconds).
     context: OnceLock<Arc<KeyContext>>,
@@ -91,7 +108,7 @@ pub(crate) struct KeyContext {
     two_delta: BigUint,
     /// Δ = l!.
     delta: BigUint,
-    /// L(n) + 2·L1 + 1: every exponent `s_i`, `2r` and `z` is below 2^exp_bits.
+    /// share_bits + 2·L1 + 1: every exponent `s_i`, `2r` and `z` is below 2^exp_bits.
     exp_bits: u32,
 }
 
@@ -132,6 +149,20 @@ impl ThresholdPublicKey {
         verification_keys: Vec<BigUint>,
         k: u16,
     ) -> Result<ThresholdPublicKey, Error> {
+        let share_bits = u32::try_from(n.bits()).unwrap_or(u32::MAX);
+        Self::from_parts_scaled(n, e, v, verification_keys, k, BigUint::one(), share_bits)
+    }
+
+    /// [`Self::from_parts`] for a reshared key: its scale K and share bound.
+    pub(crate) fn from_parts_scaled(
+        n: BigUint,
+        e: u32,
+        v: BigUint,
+        verification_keys: Vec<BigUint>,
+        k: u16,
+        scale: BigUint,
+        share_bits: u32,
+    ) -> Result<ThresholdPublicKey, Error> {
         let bad = Error::InvalidPublicKey;
         if n.is_even() || n.bits() > u64::from(MAX_MODULUS_BITS) {
             return Err(bad("n must be odd and at most 4096 bits"));
@@ -153,6 +184,19 @@ impl ThresholdPublicKey {
         if !verification_keys.iter().all(in_group) {
             return Err(bad("every v_i must be in [2, n) and prime to n"));
         }
+        // K is a product of factorials of holder counts, all below the prime e.
+        if scale.bits() == 0
+            || scale.bits() > u64::from(MAX_SCALE_BITS)
+            || !scale.gcd(&BigUint::from(e)).is_one()
+        {
+            return Err(bad("the scale K must be in [1, 2^1024) and prime to e"));
+        }
+        let n_bits = u32::try_from(n.bits()).unwrap_or(u32::MAX);
+        if share_bits < n_bits || share_bits > n_bits.saturating_add(MAX_SHARE_GROWTH_BITS) {
+            return Err(bad(
+                "the share bound must be between L(n) and L(n) + 16384 bits",
+            ));
+        }
         let modn = ModN::new(&n).ok_or(bad("n must be odd"))?;
         if modn.byte_len() < encoding::MIN_EM_LEN {
             return Err(bad(
@@ -165,6 +209,8 @@ impl ThresholdPublicKey {
             v,
             verification_keys,
             k,
+            scale,
+            share_bits,
             modn,
             context: OnceLock::new(),
         })
@@ -200,6 +246,16 @@ impl ThresholdPublicKey {
     /// The threshold k: how many shares make a signature.
     pub fn threshold(&self) -> u16 {
         self.k
+    }
+
+    /// K in Σ λ_{0,j}·s_j ≡ Δ·K·d (mod m), big-endian: 1 unless the key was reshared.
+    pub fn scale(&self) -> Vec<u8> {
+        self.scale.to_bytes_be()
+    }
+
+    /// The bound on the shares: each is below 2^share_bits (L(n) unless reshared).
+    pub fn share_bits(&self) -> u32 {
+        self.share_bits
     }
 
     /// The number of holders l.
@@ -303,13 +359,13 @@ impl ThresholdPublicKey {
 
     /// The length of a share's `z` field in bytes.
     fn z_len(&self) -> usize {
-        exp_bits(self.modulus_bits()).div_ceil(8) as usize
+        exp_bits(self.share_bits).div_ceil(8) as usize
     }
 }
 
-/// L(n) + 2·L1 + 1: the bound on the proof's exponents.
-fn exp_bits(modulus_bits: u32) -> u32 {
-    modulus_bits + 2 * CHALLENGE_BITS + 1
+/// share_bits + 2·L1 + 1: the bound on the proof's exponents.
+fn exp_bits(share_bits: u32) -> u32 {
+    share_bits + 2 * CHALLENGE_BITS + 1
 }
 
 /// l! as an integer.
@@ -327,7 +383,7 @@ fn is_small_prime(e: u32) -> bool {
 
 impl KeyContext {
     fn new(key: &ThresholdPublicKey) -> KeyContext {
-        let exp_bits = exp_bits(key.modulus_bits());
+        let exp_bits = exp_bits(key.share_bits);
         let v = key.modn.element(&key.v);
         let delta = factorial(key.holders());
         KeyContext {
@@ -351,6 +407,8 @@ impl PartialEq for ThresholdPublicKey {
             && self.v == other.v
             && self.verification_keys == other.verification_keys
             && self.k == other.k
+            && self.scale == other.scale
+            && self.share_bits == other.share_bits
     }
 }
 
@@ -378,6 +436,12 @@ struct PublicKeyRepr {
     verification_keys: Vec<String>,
     k: u16,
     l: u16,
+    /// Hex; absent when 1 (a dealt key), so dealt keys' files are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scale: Option<String>,
+    /// Absent when L(n).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    share_bits: Option<u32>,
 }
 
 fn parse_hex(text: &str, what: &'static str) -> Result<BigUint, Error> {
@@ -399,12 +463,22 @@ impl TryFrom<PublicKeyRepr> for ThresholdPublicKey {
             .iter()
             .map(|vk| parse_hex(vk, "a verification key is not hex"))
             .collect::<Result<_, _>>()?;
-        ThresholdPublicKey::from_parts(
-            parse_hex(&repr.n, "n is not hex")?,
+        let n = parse_hex(&repr.n, "n is not hex")?;
+        let share_bits = repr
+            .share_bits
+            .unwrap_or_else(|| u32::try_from(n.bits()).unwrap_or(u32::MAX));
+        let scale = match &repr.scale {
+            Some(text) => parse_hex(text, "the scale is not hex")?,
+            None => BigUint::one(),
+        };
+        ThresholdPublicKey::from_parts_scaled(
+            n,
             repr.e,
             parse_hex(&repr.v, "v is not hex")?,
             verification_keys,
             repr.k,
+            scale,
+            share_bits,
         )
     }
 }
@@ -423,6 +497,8 @@ impl From<ThresholdPublicKey> for PublicKeyRepr {
                 .collect(),
             k: key.k,
             l: key.holders(),
+            scale: (!key.scale.is_one()).then(|| hex::encode(key.scale.to_bytes_be())),
+            share_bits: (u64::from(key.share_bits) != key.n.bits()).then_some(key.share_bits),
         }
     }
 }
@@ -593,9 +669,8 @@ impl<'de> Deserialize<'de> for KeyShare {
             hex::decode(repr.share.as_str()).map_err(|_| D::Error::custom("share is not hex"))?,
         );
         // No stripping of leading zeros: only the (public) length decides.
-        let secret =
-            BoxedUint::from_be_slice(&bytes, limb_precision(repr.public_key.modulus_bits()))
-                .map_err(|_| D::Error::custom("share is longer than the modulus"))?;
+        let secret = BoxedUint::from_be_slice(&bytes, limb_precision(repr.public_key.share_bits()))
+            .map_err(|_| D::Error::custom("share is longer than the key's share bound"))?;
         Ok(KeyShare {
             index: repr.index,
             secret: SecretExponent(secret),
@@ -616,7 +691,7 @@ pub struct SignatureShare {
     /// x_i = x^{2Δ s_i} mod n, exactly |n| bytes big-endian.
     #[serde(with = "hex::serde")]
     pub x_i: Vec<u8>,
-    /// z = s_i·c + r, exactly ⌈(L(n)+2·L1+1)/8⌉ bytes big-endian.
+    /// z = s_i·c + r, exactly ⌈(share_bits+2·L1+1)/8⌉ bytes big-endian (share_bits = L(n) unless reshared).
     #[serde(with = "hex::serde")]
     pub z: Vec<u8>,
     /// c = H′(…), the 256-bit challenge.

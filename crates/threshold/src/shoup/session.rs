@@ -75,7 +75,8 @@ impl SigningSession {
     ///
     /// Checks, in order: the index is one of the key's holders; no share from
     /// that holder was accepted yet; x_i has |n| bytes and lies in [1, n);
-    /// z has its fixed length and is below 2^{L(n)+2·L1+1}; the proof:
+    /// z has its fixed length and is below 2^{share_bits+2·L1+1} (share_bits =
+    /// L(n) unless the key was reshared); the proof:
     /// c = H′(v, x̃, v_i, x_i², v^z·v_i^{−c}, x̃^z·x_i^{−2c}).
     /// v, v_i and n come from the pinned key.
     ///
@@ -140,8 +141,9 @@ impl SigningSession {
             w *= &term;
         }
 
-        // a·e' + b·e = 1 with e' = 4Δ²; gcd is 1 because e is a prime > l.
-        let e_prime: BigInt = &delta * &delta * 4;
+        // a·e' + b·e = 1 with e' = 4Δ²·K (K = 1 unless reshared); gcd is 1
+        // because e is a prime above every l the key has had.
+        let e_prime: BigInt = &delta * &delta * 4 * BigInt::from(self.key.scale.clone());
         let e = BigInt::from(self.key.exponent());
         let gcd = e_prime.extended_gcd(&e);
         if !gcd.gcd.is_one() {
@@ -180,12 +182,14 @@ impl SigningSession {
         }
         if share.z.len() != key.z_len() {
             return Err(ShareFault::Malformed(
-                "z is not ⌈(L(n)+2·L1+1)/8⌉ bytes long",
+                "z is not ⌈(share bound+2·L1+1)/8⌉ bytes long",
             ));
         }
         let z = boxed_from_be(&share.z, self.ctx.exp_bits)
             .filter(|z| z.bit_width_vartime() <= self.ctx.exp_bits)
-            .ok_or(ShareFault::Malformed("z is not below 2^(L(n)+2·L1+1)"))?;
+            .ok_or(ShareFault::Malformed(
+                "z is not below 2^(share bound+2·L1+1)",
+            ))?;
         let c = BigUint::from_bytes_be(&share.c);
         let modn = &key.modn;
 
@@ -225,7 +229,7 @@ impl SigningSession {
 }
 
 /// λ_{0,j} = Δ · Π_{j'∈S∖{j}} (0 − j') / (j − j'), an integer (Shoup 2000 Lemma 1).
-fn lagrange_at_zero(delta: &BigInt, set: &[u16], j: u16) -> BigInt {
+pub(super) fn lagrange_at_zero(delta: &BigInt, set: &[u16], j: u16) -> BigInt {
     let mut numerator = delta.clone();
     let mut denominator = BigInt::one();
     for &other in set.iter().filter(|&&other| other != j) {
