@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Verify every signature of an ICANN SKR with dnspython, independently of Ceremony.
 
-Usage: verify-skr-dnspython.py SKR.xml
+Usage: verify-skr-dnspython.py SKR.xml [SKR.xml ...]
 
 For every <ResponseBundle>, the DNSKEY RRset is built from the bundle's <Key>
 elements (owner = the <KSR domain="..."> attribute, TTL = the keys' <TTL>),
@@ -19,11 +19,18 @@ Output: one line per bundle on stdout,
     bundle <id>: <n> signature(s) valid
 or
     bundle <id>: FAILED: <reason>
-and a summary on stderr.
+and a summary on stderr. With several files (one Python start for many SKRs,
+as the threshold tests need), each is checked in turn: every bundle line is
+prefixed with `<file>: `, each file gets its own summary line, and a last line
+    ALL: <n> signature(s) in <m> file(s) verify
+or
+    ALL: FAIL: <k> of <m> file(s) do not verify
+totals them.
 
 Exit status: 0 when every signature of every bundle validates; 1 when any
 bundle fails (or has no signature); 2 on a usage error, a file that cannot be
-read or parsed as an SKR, or when dnspython/cryptography is missing.
+read or parsed as an SKR, or when dnspython/cryptography is missing. With
+several files, the worst status of any file.
 """
 
 import base64
@@ -270,15 +277,13 @@ def load(path):
     return owner, bundles
 
 
-def main(argv):
-    if len(argv) != 2 or argv[1] in ("-h", "--help"):
-        print(f"usage: {argv[0]} SKR.xml", file=sys.stderr)
-        return EXIT_USAGE
+def verify_file(path, prefix):
+    """Verifies one SKR file; returns (exit status, valid signatures)."""
     try:
-        owner, bundles = load(argv[1])
+        owner, bundles = load(path)
     except DocumentError as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, 0
     failed = 0
     total = 0
     for bundle in bundles:
@@ -287,21 +292,44 @@ def main(argv):
             count = verify_bundle(bundle, owner)
         except BundleError as err:
             failed += 1
-            print(f"bundle {bundle_id}: FAILED: {err}")
+            print(f"{prefix}bundle {bundle_id}: FAILED: {err}")
             continue
         total += count
-        print(f"bundle {bundle_id}: {count} signature(s) valid")
+        print(f"{prefix}bundle {bundle_id}: {count} signature(s) valid")
     if failed:
         print(
-            f"FAIL: {failed} of {len(bundles)} bundle(s) in {argv[1]} do not verify",
+            f"FAIL: {failed} of {len(bundles)} bundle(s) in {path} do not verify",
             file=sys.stderr,
         )
-        return EXIT_INVALID
+        return EXIT_INVALID, total
     print(
-        f"OK: {total} signature(s) in {len(bundles)} bundle(s) of {argv[1]} verify",
+        f"OK: {total} signature(s) in {len(bundles)} bundle(s) of {path} verify",
         file=sys.stderr,
     )
-    return EXIT_OK
+    return EXIT_OK, total
+
+
+def main(argv):
+    if len(argv) < 2 or any(arg in ("-h", "--help") for arg in argv[1:]):
+        print(f"usage: {argv[0]} SKR.xml [SKR.xml ...]", file=sys.stderr)
+        return EXIT_USAGE
+    paths = argv[1:]
+    if len(paths) == 1:
+        return verify_file(paths[0], "")[0]
+    worst = EXIT_OK
+    bad = 0
+    total = 0
+    for path in paths:
+        status, count = verify_file(path, f"{path}: ")
+        total += count
+        if status != EXIT_OK:
+            bad += 1
+            worst = max(worst, status)
+    if bad:
+        print(f"ALL: FAIL: {bad} of {len(paths)} file(s) do not verify", file=sys.stderr)
+    else:
+        print(f"ALL: {total} signature(s) in {len(paths)} file(s) verify", file=sys.stderr)
+    return worst
 
 
 if __name__ == "__main__":

@@ -38,6 +38,9 @@ pub enum Command {
         /// Run it through this offline-KSK format: icann (the root's), knot or bind.
         #[arg(long, value_enum, default_value_t = Format::Icann)]
         format: Format,
+        /// The KSK: a 3-of-7 threshold key held by seven simulated TCRs, or one keystore key.
+        #[arg(long, value_enum, default_value_t = DemoKey::Threshold)]
+        key: DemoKey,
     },
     /// Print the SHA-256 of files in hex and as PGP words, for reading aloud.
     Hash {
@@ -85,6 +88,9 @@ pub enum Command {
         /// Record this signing as a ceremony in DIR/transcript; the SKR must be written inside DIR.
         #[arg(long, value_name = "DIR")]
         ceremony: Option<PathBuf>,
+        /// Unlock the keystore KSKs with M holders' quorum shares instead of a passphrase.
+        #[command(flatten)]
+        quorum: QuorumUnlockArgs,
     },
     /// The public record of a ceremony: verify it, prove entries, cosign it as a witness.
     #[command(subcommand)]
@@ -112,6 +118,21 @@ pub enum Command {
         #[arg(long, value_name = "CFG")]
         config: Option<PathBuf>,
     },
+}
+
+/// `ceremony sign --quorum`: the keystore KSKs, encrypted to a quorum's
+/// key-encryption key, opened by M holders' shares rebuilt in memory.
+#[derive(Debug, Args, Default, Clone)]
+pub struct QuorumUnlockArgs {
+    /// The public quorum file (quorum.json) whose key-encryption key the keystore KSKs are encrypted to.
+    #[arg(long, value_name = "FILE", requires = "quorum_shares")]
+    pub quorum: Option<PathBuf>,
+    /// A present holder's share file (share-<i>.age); pair each with a --quorum-identity, in order.
+    #[arg(long = "quorum-share", value_name = "FILE", requires = "quorum")]
+    pub quorum_shares: Vec<PathBuf>,
+    /// That holder's credential: an age identity file, or for a passphrase holder the passphrase file.
+    #[arg(long = "quorum-identity", value_name = "FILE", requires = "quorum")]
+    pub quorum_identities: Vec<PathBuf>,
 }
 
 /// How `ceremony sign` answers a Knot DNS or BIND 9 KSR; ICANN KSRs refuse these.
@@ -237,6 +258,20 @@ pub enum TranscriptCommand {
         #[arg(long, value_name = "FILE")]
         key_file: PathBuf,
     },
+    /// Store an offline witness's cosignature with the checkpoint it cosigns.
+    Attach {
+        /// The ceremony directory.
+        dir: PathBuf,
+        /// The cosignature lines the witness returned (`transcript cosign`'s output); `-` reads standard input.
+        #[arg(long, value_name = "FILE")]
+        cosignature: PathBuf,
+        /// The witness's verifier key; the ceremony must declare it.
+        #[arg(long, visible_alias = "witness-vkey", value_name = "VKEY")]
+        witness_key: String,
+        /// The log key; without it, the key the transcript declares.
+        #[arg(long, value_name = "VKEY")]
+        log_key: Option<String>,
+    },
 }
 
 /// `ceremony ksr …`
@@ -344,6 +379,9 @@ pub enum KeyCommand {
         /// Where: `keystore`, or the name of an `hsm` entry.
         #[arg(long = "in", default_value = "keystore", value_name = "PLACE")]
         place: String,
+        /// Record this as a ceremony in DIR/transcript, writing the key's DNSKEY and DS to DIR/LABEL.dnskey.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// Import a PEM private key into the keystore.
     Import {
@@ -372,6 +410,9 @@ pub enum KeyCommand {
         /// Delete without asking for the word Yes.
         #[arg(long)]
         yes: bool,
+        /// Record this as a ceremony in DIR/transcript.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// Print a key's DNSKEY record (and its revoked form) in zone-file format.
     Dnskey {
@@ -414,12 +455,24 @@ pub enum AnchorCommand {
         /// Only these configured keys (names from the keys section); all when absent.
         #[arg(long = "key", value_name = "NAME")]
         keys: Vec<String>,
+        /// Record this as a ceremony in DIR/transcript; the anchors must be written inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// Check that each KeyDigest's PublicKey, Flags and Algorithm hash to its Digest and KeyTag.
     Verify {
         /// The root-anchors.xml file.
         file: PathBuf,
     },
+}
+
+/// The KSK `ceremony demo` signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoKey {
+    /// Shoup threshold RSA-2048, 3 of 7: seven simulated TCRs, three approve and sign.
+    Threshold,
+    /// One RSA-2048 key in the encrypted software keystore.
+    Keystore,
 }
 
 /// Document formats.

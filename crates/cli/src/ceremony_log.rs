@@ -53,7 +53,7 @@ use ceremony_policy::{Outcome, Report};
 use ceremony_signer::KeyRing;
 use ceremony_transcript::entry::{
     ActStarted, CeremonyClosed, CeremonyOpened, CheckOutcome, CheckReport, CheckStatus,
-    DeclaredKey, Digest, FileRead, FileWritten, SignatureProduced,
+    DeclaredKey, Digest, FileRead, FileWritten, KeyEvent, SignatureProduced,
 };
 use ceremony_transcript::log::TRANSCRIPT_DIR;
 use ceremony_transcript::{Event, Log, NewEntry, SignedCheckpoint, Signer, VerifierKey, Witness};
@@ -66,7 +66,7 @@ use crate::{Env, Failure};
 /// The role of a KSK among a ceremony's declared keys.
 pub const KSK_ROLE: &str = "ksk";
 /// The role of a witness among a ceremony's declared keys.
-pub const WITNESS_ROLE: &str = "witness";
+pub use ceremony_transcript::entry::WITNESS_ROLE;
 
 /// A ceremony being recorded, or no recording at all (a command run without
 /// `--ceremony`): every method is then a no-op, so callers need not branch.
@@ -155,6 +155,23 @@ impl Recorder {
         keys: Vec<DeclaredKey>,
         now: Timestamp,
     ) -> Result<Recorder, Failure> {
+        Recorder::open_with_quorum(dir, script, by, keys, 0, now)
+    }
+
+    /// [`Recorder::open`] for a ceremony whose quorum rule needs `approvals`
+    /// distinct TCRs' signed approvals of a bundle before it is signed
+    /// (`transcript verify` holds every signature to it).
+    ///
+    /// # Errors
+    /// As [`Recorder::open`].
+    pub fn open_with_quorum(
+        dir: &Path,
+        script: &str,
+        by: &str,
+        keys: Vec<DeclaredKey>,
+        approvals: u32,
+        now: Timestamp,
+    ) -> Result<Recorder, Failure> {
         fs::create_dir_all(dir).map_err(|err| {
             Failure::environment(format!("{}: cannot create directory: {err}", dir.display()))
         })?;
@@ -194,6 +211,7 @@ impl Recorder {
                 script: script.to_owned(),
                 log_key,
                 keys,
+                approvals,
             }),
         );
         recorder.commit()?;
@@ -266,27 +284,89 @@ impl Recorder {
         path: &Path,
         bytes: &[u8],
     ) -> Result<Written, Failure> {
+        let mut written = self.write_files(now, &[(path, bytes)])?;
+        written
+            .pop()
+            .ok_or_else(|| Failure::environment("transcript: no file written"))
+    }
+
+    /// Writes several output files as one step: when recording, all are
+    /// staged, their `file_written` entries committed as one batch with the
+    /// queued events, then each renamed into place, then one checkpoint;
+    /// otherwise each atomically. A file that exists is refused before
+    /// anything is written, as an output never replaces another.
+    ///
+    /// # Errors
+    /// Exit 2 for a path outside the ceremony directory or one that exists;
+    /// exit 3 when a write fails.
+    pub fn write_files(
+        &mut self,
+        now: Timestamp,
+        files: &[(&Path, &[u8])],
+    ) -> Result<Vec<Written>, Failure> {
         let Some(a) = &mut self.active else {
-            crate::fsutil::write_atomic(path, bytes)?;
-            return Ok(Written::of(path, bytes));
+            for (path, bytes) in files {
+                crate::fsutil::write_atomic(path, bytes)?;
+            }
+            return Ok(files.iter().map(|(p, b)| Written::of(p, b)).collect());
         };
-        let name = a.name_in_ceremony(path)?;
-        let staged = Staged::write(path, bytes)?;
-        a.push(
-            now,
-            Event::FileWritten(FileWritten {
-                name,
-                sha256: Digest::of(bytes),
-            }),
-        );
+        // Every name is checked before anything is staged or queued.
+        let mut names = Vec::with_capacity(files.len());
+        for (path, _) in files {
+            names.push(a.name_in_ceremony(path)?);
+            if path.exists() {
+                return Err(Failure::input(format!(
+                    "{} exists: a recorded ceremony never replaces a file",
+                    path.display()
+                )));
+            }
+        }
+        let mut staged = Vec::with_capacity(files.len());
+        for (path, bytes) in files {
+            staged.push(Staged::write(path, bytes)?);
+        }
+        for (name, (_, bytes)) in names.into_iter().zip(files) {
+            a.push(
+                now,
+                Event::FileWritten(FileWritten {
+                    name,
+                    sha256: Digest::of(bytes),
+                }),
+            );
+        }
         a.append()?;
         // Logged: from here a failure leaves a logged file that is not in place.
-        if let Err(err) = staged.rename() {
-            a.state = State::Broken;
-            return Err(err);
+        for file in staged {
+            if let Err(err) = file.rename() {
+                a.state = State::Broken;
+                return Err(err);
+            }
         }
         a.checkpoint()?;
-        Ok(Written::of(path, bytes))
+        Ok(files.iter().map(|(p, b)| Written::of(p, b)).collect())
+    }
+
+    /// Queues a `file_read` entry for a file the command reads: its name as
+    /// given, size, SHA-256 and PGP words.
+    ///
+    /// # Errors
+    /// Exit 2 when the file cannot be read.
+    pub fn read_file(&mut self, now: Timestamp, path: &Path) -> Result<(), Failure> {
+        if self.active.is_none() {
+            return Ok(());
+        }
+        let bytes = fs::read(path)
+            .map_err(|err| Failure::input(format!("{}: cannot read: {err}", path.display())))?;
+        let fingerprint = Fingerprint::of(&bytes);
+        self.record(
+            now,
+            file_read(&FileFacts {
+                name: &path.display().to_string(),
+                size: bytes.len(),
+                fingerprint: &fingerprint,
+            }),
+        );
+        Ok(())
     }
 
     /// Records the close and signs the last checkpoint; returns it.
@@ -304,13 +384,60 @@ impl Recorder {
     // -----------------------------------------------------------------
     // `ceremony sign --ceremony DIR`: three acts.
 
+    /// Opens the ceremony of a recorded command when `ceremony` is given,
+    /// else no recording. Every path in `outputs` must lie inside the
+    /// ceremony directory and not exist yet: one that does not, or does, is
+    /// refused (with `hint`) before anything is recorded. Declares `keys`, and tells the room the log key.
+    ///
+    /// # Errors
+    /// As [`Recorder::open`]; exit 2 for an output outside `ceremony`.
+    pub fn for_command(
+        ceremony: Option<&Path>,
+        env: &mut dyn Env,
+        script: &str,
+        by: &str,
+        keys: Vec<DeclaredKey>,
+        outputs: &[&Path],
+        hint: &str,
+    ) -> Result<Recorder, Failure> {
+        let Some(dir) = ceremony else {
+            return Ok(Recorder::off());
+        };
+        fs::create_dir_all(dir).map_err(|err| {
+            Failure::environment(format!("{}: cannot create directory: {err}", dir.display()))
+        })?;
+        let canonical = dir.canonicalize().map_err(|err| {
+            Failure::environment(format!("{}: cannot resolve: {err}", dir.display()))
+        })?;
+        for output in outputs {
+            name_in_ceremony(dir, &canonical, output).map_err(|f| f.hint(hint.to_owned()))?;
+            // Refused now, not after the ceremony's work: see write_files.
+            if output.exists() {
+                return Err(Failure::input(format!(
+                    "{} exists: a recorded ceremony never replaces a file",
+                    output.display()
+                )));
+            }
+        }
+        let now = env.now();
+        let record = Recorder::open(dir, script, by, keys, now)?;
+        if let Some(key) = record.log_key() {
+            let _ = writeln!(
+                env.stderr(),
+                "Recording this ceremony in {}; its log key is\n  {key}",
+                dir.join(TRANSCRIPT_DIR).display()
+            );
+        }
+        Ok(record)
+    }
+
     /// Opens the ceremony of `ceremony sign` when `ceremony` is given, else no
     /// recording: declares the KSKs about to sign, and records act 1, the
     /// files read (`inputs`, the ones given, and the configuration). The SKR
     /// must be written inside the ceremony directory.
     ///
     /// # Errors
-    /// As [`Recorder::open`]; exit 2 for an output outside `ceremony`.
+    /// As [`Recorder::for_command`].
     pub fn for_sign(
         ceremony: Option<&Path>,
         env: &mut dyn Env,
@@ -319,52 +446,32 @@ impl Recorder {
         inputs: &[Option<FileFacts<'_>>],
         output: &Path,
     ) -> Result<Recorder, Failure> {
-        let Some(dir) = ceremony else {
-            return Ok(Recorder::off());
-        };
-        // Refuse a misplaced SKR before anything is recorded.
-        fs::create_dir_all(dir).map_err(|err| {
-            Failure::environment(format!("{}: cannot create directory: {err}", dir.display()))
-        })?;
-        let canonical = dir.canonicalize().map_err(|err| {
-            Failure::environment(format!("{}: cannot resolve: {err}", dir.display()))
-        })?;
-        name_in_ceremony(dir, &canonical, output).map_err(|f| {
-            f.hint(format!(
+        let hint = ceremony.map_or_else(String::new, |dir| {
+            format!(
                 "write the SKR beside the transcript, e.g. -o {}",
                 dir.join("skr.xml").display()
-            ))
-        })?;
-        let now = env.now();
+            )
+        });
         let declared = keys
             .values()
             .map(|key| declared_ksk(&key.identity().label, key.dnskey()))
             .collect();
-        let mut record = Recorder::open(dir, "ceremony sign", "sign", declared, now)?;
+        let mut record = Recorder::for_command(
+            ceremony,
+            env,
+            "ceremony sign",
+            "sign",
+            declared,
+            &[output],
+            &hint,
+        )?;
+        let now = env.now();
         record.act(now, "1", "The KSR and the configuration are read");
         for facts in inputs.iter().flatten() {
             record.record(now, file_read(facts));
         }
-        let config_bytes = fs::read(config).map_err(|err| {
-            Failure::environment(format!("{}: cannot read: {err}", config.display()))
-        })?;
-        let fingerprint = Fingerprint::of(&config_bytes);
-        record.record(
-            now,
-            file_read(&FileFacts {
-                name: &config.display().to_string(),
-                size: config_bytes.len(),
-                fingerprint: &fingerprint,
-            }),
-        );
+        record.read_file(now, config)?;
         record.commit()?;
-        if let Some(key) = record.log_key() {
-            let _ = writeln!(
-                env.stderr(),
-                "Recording this ceremony in {}; its log key is\n  {key}",
-                dir.join(TRANSCRIPT_DIR).display()
-            );
-        }
         Ok(record)
     }
 
@@ -393,12 +500,32 @@ impl Recorder {
         skr: &Skr,
         report: &Report,
     ) -> Result<Written, Failure> {
-        let now = env.now();
-        self.act(
-            now,
+        self.write_skr_act(
+            env,
             "3",
             "The KSKs sign every bundle and the SKR is written",
-        );
+            (path, text),
+            skr,
+            report,
+        )
+    }
+
+    /// An act that signs: each signature of `skr`, the checks after
+    /// signing, and the SKR `(path, text)` written through the transcript.
+    ///
+    /// # Errors
+    /// As [`Recorder::write_file`].
+    pub fn write_skr_act(
+        &mut self,
+        env: &dyn Env,
+        act: &str,
+        title: &str,
+        (path, text): (&Path, &str),
+        skr: &Skr,
+        report: &Report,
+    ) -> Result<Written, Failure> {
+        let now = env.now();
+        self.act(now, act, title);
         for event in signatures(skr) {
             self.record(now, event);
         }
@@ -532,9 +659,23 @@ fn name_in_ceremony(dir: &Path, canonical: &Path, path: &Path) -> Result<String,
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let parent = parent.canonicalize().map_err(|err| {
-        Failure::environment(format!("{}: cannot resolve: {err}", parent.display()))
+    // The nearest ancestor that exists is resolved; the rest (directories
+    // the command will create) must be plain names.
+    let mut existing = parent;
+    let mut missing = Vec::new();
+    while !existing.exists() {
+        missing.push(existing.file_name().ok_or_else(outside)?);
+        existing = match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+    }
+    let mut parent = existing.canonicalize().map_err(|err| {
+        Failure::environment(format!("{}: cannot resolve: {err}", existing.display()))
     })?;
+    for name in missing.iter().rev() {
+        parent.push(name);
+    }
     let rel = parent
         .strip_prefix(canonical)
         .map_err(|_| outside())?
@@ -570,6 +711,11 @@ impl Staged {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|err| {
+                Failure::environment(format!("{}: cannot create directory: {err}", dir.display()))
+            })?;
+        }
         let staged = Staged {
             tmp,
             path: path.to_owned(),
@@ -620,13 +766,27 @@ pub fn declared_ksk(label: &str, dnskey: &Dnskey) -> DeclaredKey {
     DeclaredKey {
         role: KSK_ROLE.to_owned(),
         name: label.to_owned(),
-        key: format!(
-            "{} {} {} {}",
-            dnskey.flags(),
-            dnskey.protocol(),
-            dnskey.algorithm().to_int(),
-            dnskey.public_key_base64()
-        ),
+        key: dnskey_rdata(dnskey),
+    }
+}
+
+/// A DNSKEY's RDATA in presentation form: `257 3 8 AwEAA…`.
+pub fn dnskey_rdata(dnskey: &Dnskey) -> String {
+    format!(
+        "{} {} {} {}",
+        dnskey.flags(),
+        dnskey.protocol(),
+        dnskey.algorithm().to_int(),
+        dnskey.public_key_base64()
+    )
+}
+
+/// A key generated or deleted, as the transcript records it.
+pub fn key_event(name: &str, place: &str, dnskey: Option<&Dnskey>) -> KeyEvent {
+    KeyEvent {
+        name: name.to_owned(),
+        place: place.to_owned(),
+        key: dnskey.map_or_else(|| "(no public key)".to_owned(), dnskey_rdata),
     }
 }
 

@@ -381,9 +381,15 @@ fn usage_and_config_errors_exit_2_with_the_reason() {
 }
 
 #[test]
-fn demo_runs_a_whole_ceremony_and_writes_its_files() {
+fn demo_with_a_keystore_ksk_runs_a_whole_ceremony_and_writes_its_files() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = ceremony(&["demo", "--dir", &dir.path().display().to_string()]);
+    let out = ceremony(&[
+        "demo",
+        "--key",
+        "keystore",
+        "--dir",
+        &dir.path().display().to_string(),
+    ]);
     assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("A DNSSEC key ceremony"));

@@ -90,7 +90,8 @@ fn demo() -> &'static Demo {
             let tmp = tempfile::tempdir().expect("tempdir");
             let dir = tmp.path().join("demo");
             let started = Instant::now();
-            let out = ceremony(&["demo", "--dir", s(&dir)]);
+            // The keystore KSK: the threshold demo's safe primes would make each of the many runs below seconds longer.
+            let out = ceremony(&["demo", "--key", "keystore", "--dir", s(&dir)]);
             let duration = started.elapsed();
             out.expect_code(0);
             // The command the demo prints for checking it again names both keys.
@@ -315,6 +316,19 @@ fn the_demo_transcript_verifies_with_its_keys_and_proves_its_entries() {
     }
 }
 
+/// How a flip is verified.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// `transcript verify` run in this process: the whole audit.
+    InProcess,
+    /// The library's output-file check, which `transcript verify` runs,
+    /// against the transcript verified once: for the output files, whose
+    /// flips leave the transcript as it was.
+    Outputs,
+    /// The real binary, for its exit code and message.
+    Spawn,
+}
+
 /// One flipped byte and what verify must say about it.
 struct Flip {
     /// The file, relative to the ceremony directory.
@@ -322,6 +336,7 @@ struct Flip {
     at: usize,
     /// What the error must contain: the entry, or the checkpoint, named.
     names: String,
+    how: How,
 }
 
 #[test]
@@ -345,6 +360,7 @@ fn any_flipped_byte_of_the_transcript_or_an_output_is_caught_and_named() {
             file: "transcript/entries".to_owned(),
             at,
             names: format!("entry {entry}:"),
+            how: How::InProcess,
         });
     }
     for at in 0..index.len() {
@@ -352,6 +368,7 @@ fn any_flipped_byte_of_the_transcript_or_an_output_is_caught_and_named() {
             file: "transcript/index".to_owned(),
             at,
             names: format!("entry {}:", at / 82),
+            how: How::InProcess,
         });
     }
     // Checkpoints: every byte; each flip names the checkpoint.
@@ -364,40 +381,105 @@ fn any_flipped_byte_of_the_transcript_or_an_output_is_caught_and_named() {
                 file: file.clone(),
                 at,
                 names: format!("checkpoint {name}:"),
+                how: How::InProcess,
             });
         }
     }
-    // Output files: every 23rd byte, and the last; each flip names the file
-    // and the entry that logged it.
+    // Output files: every byte; each flip names the file and the entry that
+    // logged it. The library check covers every byte; the real binary
+    // checks the first, the last and every 997th, for its exit code and
+    // message.
     let files = logged_files(&json);
     assert_eq!(files.len(), 4, "{files:?}");
+    let mut output_bytes = 0;
     for (name, entry, _) in &files {
         let len = std::fs::read(dir.join(name)).expect("read").len();
-        for at in (0..len).step_by(23).chain([len - 1]) {
+        output_bytes += len;
+        for at in 0..len {
+            let names = format!("entry {entry}: {name} has SHA-256");
             flips.push(Flip {
                 file: name.clone(),
                 at,
-                names: format!("entry {entry}: {name} has SHA-256"),
+                names: names.clone(),
+                how: How::Outputs,
             });
+            if at == 0 || at == len - 1 || at % 997 == 0 {
+                flips.push(Flip {
+                    file: name.clone(),
+                    at,
+                    names,
+                    how: How::Spawn,
+                });
+            }
         }
     }
+    // The transcript, verified once with the demo's keys, for the output checks.
+    let d = demo();
+    let timeline = ceremony_transcript::verify_dir(
+        &tdir,
+        &d.log_key.parse().expect("log key"),
+        &[d.witness_key.parse().expect("witness key")],
+    )
+    .expect("the demo verifies");
+    let timeline = &timeline;
 
     // Each thread flips in its own copy of the ceremony: one bit of one
     // byte (a different bit for each byte), verify, restore.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    let per = flips.len().div_ceil(threads);
+    // Flips are dealt round-robin, so that each thread gets its share of
+    // the slow kinds. The time spent in each kind of check is reported.
+    let spent: [std::sync::atomic::AtomicU64; 3] = Default::default();
     std::thread::scope(|scope| {
-        for (t, chunk) in flips.chunks(per).enumerate() {
+        for t in 0..threads {
             let copy = copy_demo(&tmp.path().join(format!("thread-{t}")));
+            let flips = &flips;
+            let spent = &spent;
             scope.spawn(move || {
-                for flip in chunk {
-                    let file = copy.join(&flip.file);
-                    let original = std::fs::read(&file).expect("read");
-                    let mut bytes = original.clone();
-                    bytes[flip.at] ^= 1 << (flip.at % 8);
-                    std::fs::write(&file, &bytes).expect("write");
-                    let (code, _, err) = verify(&copy, &[]);
-                    std::fs::write(&file, &original).expect("restore");
+                // Each flip rewrites one byte in place and puts it back: the
+                // files are read once, and no flip rewrites a whole file.
+                let mut originals = std::collections::HashMap::new();
+                for flip in flips.iter().skip(t).step_by(threads) {
+                    use std::os::unix::fs::FileExt as _;
+                    let path = copy.join(&flip.file);
+                    let original = originals
+                        .entry(flip.file.as_str())
+                        .or_insert_with(|| std::fs::read(&path).expect("read"))[flip.at];
+                    let file = std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&path)
+                        .expect("open");
+                    file.write_all_at(&[original ^ (1 << (flip.at % 8))], flip.at as u64)
+                        .expect("flip");
+                    let started = Instant::now();
+                    let (code, err) = match flip.how {
+                        How::InProcess => {
+                            let (code, _, err) = verify(&copy, &[]);
+                            (code, err)
+                        }
+                        How::Outputs => {
+                            let checks = ceremony_transcript::check_outputs(&copy, timeline)
+                                .expect("outputs readable");
+                            let problems: Vec<String> = checks
+                                .iter()
+                                .filter_map(|c| {
+                                    c.problem().map(|p| format!("entry {}: {p}", c.entry))
+                                })
+                                .collect();
+                            // Exactly the flipped file fails.
+                            assert_eq!(problems.len(), 1, "{problems:?}");
+                            (exit(1), problems.join("\n"))
+                        }
+                        How::Spawn => {
+                            let run = ceremony(&["transcript", "verify", s(&copy)]);
+                            (exit(run.code as u8), run.stderr)
+                        }
+                    };
+                    spent[flip.how as usize].fetch_add(
+                        started.elapsed().as_micros() as u64,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    file.write_all_at(&[original], flip.at as u64)
+                        .expect("restore");
                     assert_eq!(code, exit(1), "{} byte {}: {err}", flip.file, flip.at);
                     assert!(
                         err.contains(&flip.names),
@@ -412,12 +494,22 @@ fn any_flipped_byte_of_the_transcript_or_an_output_is_caught_and_named() {
             });
         }
     });
+    let count = |how| flips.iter().filter(|f| f.how == how).count();
+    assert_eq!(count(How::Outputs), output_bytes);
     eprintln!(
-        "{} flipped bytes ({} of entries, {} of index, {} of checkpoints, the rest of output files), each caught and named",
-        flips.len(),
+        "{} flipped bytes ({} of entries, {} of index, {} of checkpoints, {} of output files, {} of them also through the binary), each caught and named",
+        flips.len() - count(How::Spawn),
         entries_len,
         index.len(),
-        flips.iter().filter(|f| f.file.starts_with("transcript/checkpoints/")).count()
+        flips.iter().filter(|f| f.file.starts_with("transcript/checkpoints/")).count(),
+        output_bytes,
+        count(How::Spawn)
+    );
+    eprintln!(
+        "thread time: {} ms in process, {} ms output checks, {} ms spawned",
+        spent[How::InProcess as usize].load(std::sync::atomic::Ordering::Relaxed) / 1000,
+        spent[How::Outputs as usize].load(std::sync::atomic::Ordering::Relaxed) / 1000,
+        spent[How::Spawn as usize].load(std::sync::atomic::Ordering::Relaxed) / 1000
     );
 }
 
@@ -582,6 +674,7 @@ fn test_log(dir: &Path, size: usize, tag: &str) -> Log {
             script: format!("witness test {tag}"),
             log_key,
             keys: Vec::<DeclaredKey>::new(),
+            approvals: 0,
         }),
     )];
     for i in 1..size {
@@ -812,7 +905,7 @@ enum Kill {
 /// what it left; returns what state it was left in.
 fn kill_demo(dir: &Path, kill: Kill, what: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ceremony"))
-        .args(["demo", "--dir", s(dir)])
+        .args(["demo", "--key", "keystore", "--dir", s(dir)])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -216,7 +216,10 @@ mod tests {
         create_new(&path, b"first", Access::Private).expect("first");
         let err = create_new(&path, b"second", Access::Private).expect_err("exists");
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
-        assert!(err.to_string().starts_with("cannot create (it exists)"), "{err}");
+        assert!(
+            err.to_string().starts_with("cannot create (it exists)"),
+            "{err}"
+        );
         assert_eq!(std::fs::read(&path).expect("read"), b"first");
         assert_eq!(names(dir.path()), ["share-1.age"]);
     }

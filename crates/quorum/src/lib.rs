@@ -1013,13 +1013,13 @@ pub fn transfer(
 /// # Errors
 /// [`QuorumError::Io`].
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    ceremony_durable::create_new(path, bytes, ceremony_durable::Access::Private).map_err(
-        |err| QuorumError::Io {
+    ceremony_durable::create_new(path, bytes, ceremony_durable::Access::Private).map_err(|err| {
+        QuorumError::Io {
             what: "cannot write",
             path: path.to_owned(),
             source: err.source,
-        },
-    )
+        }
+    })
 }
 
 fn check_params(m: u8, n: u8) -> Result<()> {

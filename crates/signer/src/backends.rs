@@ -138,12 +138,29 @@ pub fn load_keys(
     names: &[String],
     prompt: &dyn Prompt,
 ) -> Result<LoadedKeys, SignError> {
+    load_keys_unlocked(config, config_dir, names, prompt, None)
+}
+
+/// [`load_keys`], opening keystore keys with `unlock` (for instance the KEK a
+/// quorum of holders rebuilt) instead of the configured passphrase; `unlock`
+/// is `None` to use the configuration's secret or the prompt.
+///
+/// # Errors
+/// As [`load_keys`]; a key not encrypted to `unlock` fails to open, named.
+pub fn load_keys_unlocked(
+    config: &SignerConfig,
+    config_dir: &Path,
+    names: &[String],
+    prompt: &dyn Prompt,
+    unlock: Option<&Unlock>,
+) -> Result<LoadedKeys, SignError> {
     let wanted: Vec<String> = if names.is_empty() {
         config.keys.keys().cloned().collect()
     } else {
         names.to_vec()
     };
     let keystore = open_keystore(config, config_dir, false)?;
+    let given = unlock;
     let mut unlock: Option<Unlock> = None;
     let mut hsms: Vec<(String, Hsm)> = Vec::new();
     let mut loaded = LoadedKeys {
@@ -160,14 +177,16 @@ pub fn load_keys(
         let label = &key_config.label;
         if let Some(store) = &keystore {
             if store.info(label).is_ok() {
-                if unlock.is_none() {
+                if given.is_none() && unlock.is_none() {
                     unlock = Some(keystore_unlock(config, config_dir, prompt)?);
                 }
-                let secret = unlock.as_ref().ok_or_else(|| SignError::MissingKey {
-                    name: name.clone(),
-                    label: label.clone(),
-                    reason: "no keystore secret".to_owned(),
-                })?;
+                let secret = given
+                    .or(unlock.as_ref())
+                    .ok_or_else(|| SignError::MissingKey {
+                        name: name.clone(),
+                        label: label.clone(),
+                        reason: "no keystore secret".to_owned(),
+                    })?;
                 let key = store.load(label, secret)?;
                 loaded
                     .sources

@@ -15,6 +15,7 @@
 
 pub mod backends;
 pub mod config;
+pub mod danger;
 mod error;
 pub mod request;
 pub mod schema;

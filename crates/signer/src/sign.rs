@@ -126,7 +126,17 @@ pub fn check(request: &SignRequest<'_>) -> Report {
 /// # Errors
 /// [`SignError::Policy`] with the report when a check fails, or the key or schema error.
 pub fn sign_ksr(request: &SignRequest<'_>) -> Result<Signed, SignError> {
+    sign_checked(request, &|_| {})
+}
+
+/// [`sign_ksr`], with `adjust` applied to the report after each stage of
+/// checks (see [`crate::danger`]).
+pub(crate) fn sign_checked(
+    request: &SignRequest<'_>,
+    adjust: &dyn Fn(&mut Report),
+) -> Result<Signed, SignError> {
     let mut report = check(request);
+    adjust(&mut report);
     if !report.is_ok() {
         return Err(SignError::Policy(Box::new(report)));
     }
@@ -148,6 +158,7 @@ pub fn sign_ksr(request: &SignRequest<'_>) -> Result<Signed, SignError> {
     if let Some(previous) = request.previous {
         report.merge(check_safety(previous, &skr, &request.config.request_policy));
     }
+    adjust(&mut report);
     if !report.is_ok() {
         return Err(SignError::Policy(Box::new(report)));
     }

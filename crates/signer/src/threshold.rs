@@ -7,13 +7,21 @@
 //! admits only shares that are for this KSR, this key, this bundle and these
 //! bytes, and whose proofs verify ([`admit`]); then [`ThresholdCombiner`] is
 //! the key [`crate::sign_ksr`] signs with, so every check and SKR-VERIFY runs.
+//!
+//! FROST Ed25519 (RFC 9591) group keys plug in the same way: the holders run
+//! their two rounds over the data [`signed_data_for`] gives them, and
+//! [`FrostCombiner`] aggregates each completed session when the signer asks.
+//! For a Knot DNS or BIND 9 KSR, [`text_signed_data`] gives the data the text
+//! signer will ask the group to sign (DNSKEY, CDNSKEY and CDS RRsets).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
 use ceremony_dnssec::Dnskey;
+use ceremony_formats::model::TextKsr;
 use ceremony_formats::Ksr;
 use ceremony_keys::{KeyError, KeyIdentity, KeySigner};
+use ceremony_threshold::frost::{self, GroupKey};
 use ceremony_threshold::shoup::{KeyShare, SignatureShare, SigningSession, ThresholdPublicKey};
 use ceremony_threshold::Error as ThresholdError;
 use serde::{Deserialize, Serialize};
@@ -21,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::SignerConfig;
 use crate::schema::Schema;
 use crate::sign::{build_skr_with, KeyRing, SignRequest};
+use crate::textsign::{plan_response, sign_slots_with, Peer, TextPolicy};
 use crate::SignError;
 
 /// The format tag of a partials file.
@@ -55,7 +64,6 @@ pub struct ThresholdCombiner {
     dnskey: Dnskey,
     public: ThresholdPublicKey,
     shares: HashMap<[u8; 32], Vec<SignatureShare>>,
-    record: Option<RefCell<Vec<Vec<u8>>>>,
 }
 
 impl ThresholdCombiner {
@@ -77,7 +85,6 @@ impl ThresholdCombiner {
             dnskey,
             public,
             shares: HashMap::new(),
-            record: None,
         })
     }
 
@@ -103,14 +110,7 @@ impl KeySigner for ThresholdCombiner {
     }
 
     fn sign(&self, signed_data: &[u8]) -> Result<Vec<u8>, KeyError> {
-        if let Some(record) = &self.record {
-            record.borrow_mut().push(signed_data.to_vec());
-            return Ok(Vec::new());
-        }
-        let fail = |reason: String| KeyError::SignFailed {
-            what: format!("threshold key {}", self.identity.label),
-            reason,
-        };
+        let fail = |reason: String| sign_failed(&self.identity, reason);
         let hash = sha256(signed_data);
         let shares = self.shares.get(&hash).map(Vec::as_slice).unwrap_or(&[]);
         let mut session =
@@ -134,6 +134,132 @@ impl KeySigner for ThresholdCombiner {
     }
 }
 
+/// The seam's error for a group key that could not sign, naming the key.
+fn sign_failed(identity: &KeyIdentity, reason: String) -> KeyError {
+    KeyError::SignFailed {
+        what: format!("threshold key {}", identity.label),
+        reason,
+    }
+}
+
+/// A FROST Ed25519 group key (RFC 9591) as the signer sees it: the group key,
+/// its label and, for the combiner, one signing session per signed data, each
+/// holding the commitments and verified signature shares of its signers.
+pub struct FrostCombiner {
+    identity: KeyIdentity,
+    dnskey: Dnskey,
+    group: GroupKey,
+    sessions: HashMap<[u8; 32], frost::SigningSession>,
+}
+
+impl FrostCombiner {
+    /// The group key labelled `label`, with no sessions yet (enough for the checks).
+    ///
+    /// # Errors
+    /// [`KeyError::BadKey`] when the group key makes no DNSKEY.
+    pub fn new(label: &str, group: GroupKey) -> Result<FrostCombiner, KeyError> {
+        let dnskey = group.dnskey().map_err(|err| KeyError::BadKey {
+            what: format!("FROST group key {label}"),
+            reason: err.to_string(),
+        })?;
+        Ok(FrostCombiner {
+            identity: KeyIdentity {
+                label: label.to_owned(),
+                algorithm: dnskey.algorithm(),
+                bits: 256,
+            },
+            dnskey,
+            group,
+            sessions: HashMap::new(),
+        })
+    }
+
+    /// The sessions, by SHA-256 of the signed data each was opened for.
+    pub fn with_sessions(mut self, sessions: HashMap<[u8; 32], frost::SigningSession>) -> Self {
+        self.sessions = sessions;
+        self
+    }
+
+    /// The group key.
+    pub fn group(&self) -> &GroupKey {
+        &self.group
+    }
+}
+
+impl KeySigner for FrostCombiner {
+    fn identity(&self) -> &KeyIdentity {
+        &self.identity
+    }
+
+    fn dnskey(&self) -> &Dnskey {
+        &self.dnskey
+    }
+
+    fn sign(&self, signed_data: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let fail = |reason: String| sign_failed(&self.identity, reason);
+        let hash = sha256(signed_data);
+        let need = self.group.min_signers().map_err(|e| fail(e.to_string()))?;
+        let session = self.sessions.get(&hash).ok_or_else(|| {
+            fail(format!(
+                "signed data {}: no signing session (no quorum of {need} holders committed to it)",
+                hex32(&hash)
+            ))
+        })?;
+        let signature = session.aggregate().map_err(|e| {
+            fail(format!(
+                "signed data {}: {e} (the quorum of {need} is missing)",
+                hex32(&hash)
+            ))
+        })?;
+        // The session was found by hash; the signature must be over these very bytes.
+        self.group
+            .verify(signed_data, &signature)
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(signature.to_vec())
+    }
+}
+
+/// A key that signs nothing: it records the signed data the signer hands it,
+/// so that holders learn exactly what [`crate::sign_ksr`] will ask the group to sign.
+struct Recording {
+    identity: KeyIdentity,
+    dnskey: Dnskey,
+    data: RefCell<Vec<Vec<u8>>>,
+}
+
+impl Recording {
+    fn new(label: String, dnskey: &Dnskey) -> Recording {
+        Recording {
+            identity: KeyIdentity {
+                label,
+                algorithm: dnskey.algorithm(),
+                bits: 0,
+            },
+            dnskey: dnskey.clone(),
+            data: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn take(&self) -> Vec<Vec<u8>> {
+        self.data.take()
+    }
+}
+
+impl KeySigner for Recording {
+    fn identity(&self) -> &KeyIdentity {
+        &self.identity
+    }
+
+    fn dnskey(&self) -> &Dnskey {
+        &self.dnskey
+    }
+
+    fn sign(&self, signed_data: &[u8]) -> Result<Vec<u8>, KeyError> {
+        self.data.borrow_mut().push(signed_data.to_vec());
+        Ok(Vec::new())
+    }
+}
+
 /// The signed data of every RRSIG the threshold key makes over `ksr`, in
 /// bundle order, built by the signer's own code path (the schema, the
 /// configuration's TTL and signer's name, the RRset as [`crate::sign_ksr`] builds it).
@@ -149,18 +275,36 @@ pub fn signed_data(
     public: &ThresholdPublicKey,
     now: jiff::Timestamp,
 ) -> Result<Vec<BundleData>, SignError> {
-    let names: Vec<String> = schema_keys(schema);
-    let mut recorders = Vec::new();
-    for name in &names {
-        let label = config
-            .keys
-            .get(name)
-            .map(|k| k.label.clone())
-            .unwrap_or_else(|| name.clone());
-        let mut key = ThresholdCombiner::new(&label, public.clone())?;
-        key.record = Some(RefCell::new(Vec::new()));
-        recorders.push((name.clone(), key));
-    }
+    let dnskey = public.dnskey().map_err(|err| KeyError::BadKey {
+        what: "threshold key".to_owned(),
+        reason: err.to_string(),
+    })?;
+    signed_data_for(ksr, schema, config, &dnskey, now)
+}
+
+/// [`signed_data`] for any group key given as its KSK DNSKEY: a Shoup RSA
+/// key or a FROST Ed25519 group key.
+///
+/// # Errors
+/// As [`signed_data`].
+pub fn signed_data_for(
+    ksr: &Ksr,
+    schema: &Schema,
+    config: &SignerConfig,
+    dnskey: &Dnskey,
+    now: jiff::Timestamp,
+) -> Result<Vec<BundleData>, SignError> {
+    let recorders: Vec<(String, Recording)> = schema_keys(schema)
+        .into_iter()
+        .map(|name| {
+            let label = config
+                .keys
+                .get(&name)
+                .map(|k| k.label.clone())
+                .unwrap_or_else(|| name.clone());
+            (name, Recording::new(label, dnskey))
+        })
+        .collect();
     let ring: KeyRing<'_> = recorders
         .iter()
         .map(|(name, key)| (name.clone(), key as &dyn KeySigner))
@@ -176,11 +320,8 @@ pub fn signed_data(
     let skr = build_skr_with(&request, false)?;
     // The signer calls sign() once per signature, in bundle order; each key records its own.
     let mut recorded: BTreeMap<String, std::vec::IntoIter<Vec<u8>>> = recorders
-        .iter()
-        .map(|(_, key)| {
-            let data = key.record.as_ref().map(|r| r.take()).unwrap_or_default();
-            (key.identity.label.clone(), data.into_iter())
-        })
+        .into_iter()
+        .map(|(_, key)| (key.identity.label.clone(), key.take().into_iter()))
         .collect();
     let mut out = Vec::new();
     for bundle in &skr.bundles {
@@ -195,6 +336,42 @@ pub fn signed_data(
                 });
             }
         }
+    }
+    Ok(out)
+}
+
+/// The signed data of every RRSIG (DNSKEY, CDNSKEY, CDS) the group key makes
+/// over a Knot DNS or BIND 9 KSR under `peer`'s rules, in response order,
+/// built by the text signer's own code path; each is labelled with the id of
+/// the response bundle it belongs to.
+///
+/// # Errors
+/// [`SignError`] for settings that cannot plan or build the response.
+pub fn text_signed_data(
+    peer: Peer,
+    request: &TextKsr,
+    dnskey: &Dnskey,
+    policy: &TextPolicy,
+) -> Result<Vec<BundleData>, SignError> {
+    let key = Recording::new(dnskey.key_tag().to_string(), dnskey);
+    let mut out = Vec::new();
+    for slot in plan_response(peer, request, policy)? {
+        let signed = sign_slots_with(
+            peer,
+            request,
+            &[&key as &dyn KeySigner],
+            policy,
+            std::slice::from_ref(&slot),
+            false,
+        )?;
+        let id = signed
+            .first()
+            .map(|(bundle, _)| bundle.id.clone())
+            .unwrap_or_default();
+        out.extend(key.take().into_iter().map(|data| BundleData {
+            bundle_id: id.clone(),
+            data,
+        }));
     }
     Ok(out)
 }

@@ -31,6 +31,7 @@ fn opened(log_key: VerifierKey) -> NewEntry {
             script: "bench".to_owned(),
             log_key,
             keys: vec![],
+            approvals: 0,
         }),
     )
 }

@@ -100,6 +100,7 @@ fn build(dir: &Path, entries: u64, every: u64) -> Result<(), String> {
             name: "witness.example/w1".to_owned(),
             key: witness_key.to_string(),
         }],
+        approvals: 0,
     });
     let start = Instant::now();
     let mut next = 0u64;

@@ -20,7 +20,15 @@ use jiff::Timestamp;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::note::VerifierKey;
+use crate::error::Error;
+use crate::note::{NoteSignature, SignatureType, Signer, VerifierKey};
+
+/// The role of a witness among a ceremony's declared keys: its key is a
+/// `cosignature/v1` verifier key.
+pub const WITNESS_ROLE: &str = "witness";
+/// The role of a Trusted Community Representative in `participant_present`:
+/// their identity key is an Ed25519 verifier key that signs approvals.
+pub const TCR_ROLE: &str = "tcr";
 
 /// One transcript entry: its position, when and by whom it was recorded, and
 /// what happened.
@@ -259,6 +267,10 @@ pub enum Event {
     ShareTransferred(ShareTransferred),
     /// The last entry of a finished transcript.
     CeremonyClosed(CeremonyClosed),
+    /// A key was generated (a KSK in a keystore or HSM, a threshold key dealt).
+    KeyGenerated(KeyEvent),
+    /// A key was deleted from its keystore or HSM.
+    KeyDeleted(KeyEvent),
 }
 
 /// The `type` of each variant, as serialized.
@@ -274,6 +286,8 @@ const EVENT_TYPES: &[&str] = &[
     "file_written",
     "share_transferred",
     "ceremony_closed",
+    "key_generated",
+    "key_deleted",
 ];
 
 impl<'de> Deserialize<'de> for Event {
@@ -318,7 +332,9 @@ impl<'de> Deserialize<'de> for Event {
                     7 => Event::SignatureProduced(Deserialize::deserialize(rest)?),
                     8 => Event::FileWritten(Deserialize::deserialize(rest)?),
                     9 => Event::ShareTransferred(Deserialize::deserialize(rest)?),
-                    _ => Event::CeremonyClosed(Deserialize::deserialize(rest)?),
+                    10 => Event::CeremonyClosed(Deserialize::deserialize(rest)?),
+                    11 => Event::KeyGenerated(Deserialize::deserialize(rest)?),
+                    _ => Event::KeyDeleted(Deserialize::deserialize(rest)?),
                 })
             }
         }
@@ -338,6 +354,28 @@ pub struct CeremonyOpened {
     pub log_key: VerifierKey,
     /// The keys the ceremony declares it will use.
     pub keys: Vec<DeclaredKey>,
+    /// The quorum rule: how many distinct TCRs must approve a bundle's
+    /// signed data before it is signed; 0 (the default, not written) for a
+    /// ceremony without approvals.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub approvals: u32,
+}
+
+impl CeremonyOpened {
+    /// The witness keys declared (role [`WITNESS_ROLE`], a `cosignature/v1`
+    /// verifier key); a declaration in another form is not a witness.
+    pub fn witnesses(&self) -> Vec<VerifierKey> {
+        self.keys
+            .iter()
+            .filter(|k| k.role == WITNESS_ROLE)
+            .filter_map(|k| k.key.parse::<VerifierKey>().ok())
+            .filter(|k| k.kind() == SignatureType::COSIGNATURE_V1)
+            .collect()
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A key declared when the ceremony opens.
@@ -453,6 +491,57 @@ impl Approval {
         }
         msg
     }
+
+    /// The approval of `bundles` by `tcr`, signed for the log `origin` with
+    /// the TCR's identity key: an Ed25519 signed-note signature over
+    /// [`Approval::signed_message`] as the note text.
+    ///
+    /// # Errors
+    /// [`Error::Key`] when the identity key is not an Ed25519 note key.
+    pub fn sign(
+        tcr: &str,
+        bundles: Vec<BundleHash>,
+        origin: &str,
+        identity: &Signer,
+    ) -> Result<Approval, Error> {
+        let mut approval = Approval {
+            tcr: tcr.to_owned(),
+            bundles,
+            signature: Vec::new(),
+        };
+        let sig = identity.sign(&approval.signed_message(origin))?;
+        approval.signature = sig.signature().to_vec();
+        Ok(approval)
+    }
+
+    /// Checks the signature with the TCR's identity key (declared in their
+    /// `participant_present`), for the log `origin`.
+    ///
+    /// # Errors
+    /// [`Error::Key`] when `identity` is not an Ed25519 key;
+    /// [`Error::BadSignature`] when the signature is not by that key over
+    /// exactly this TCR, these bundles and these signed-data hashes.
+    pub fn verify(&self, origin: &str, identity: &VerifierKey) -> Result<(), Error> {
+        if identity.kind() != SignatureType::ED25519 {
+            return Err(Error::Key {
+                name: identity.name().to_owned(),
+                reason: format!(
+                    "an identity key signs approvals with Ed25519 (type 0x01), not {}",
+                    identity.kind()
+                ),
+            });
+        }
+        let bad = || Error::BadSignature {
+            name: identity.name().to_owned(),
+            key_id: identity.key_id().to_string(),
+        };
+        // An empty signature is no signature: refused as one that fails.
+        let sig = NoteSignature::new(identity.name(), identity.key_id(), self.signature.clone())
+            .map_err(|_| bad())?;
+        identity
+            .verify(&self.signed_message(origin), &sig)
+            .map(|_| ())
+    }
 }
 
 /// A partial signature arrived from a key-share holder.
@@ -491,6 +580,17 @@ pub struct ShareTransferred {
     pub holder: String,
     /// To whom, or to which key.
     pub to: String,
+}
+
+/// A key generated or deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyEvent {
+    /// Its label in the keystore or HSM, or its name.
+    pub name: String,
+    /// Where it lives: `keystore`, an HSM's name, a directory of shares.
+    pub place: String,
+    /// The public key as DNSKEY RDATA in presentation form (`257 3 8 AwEAA…`).
+    pub key: String,
 }
 
 /// The ceremony is closed: nothing may follow.
@@ -561,6 +661,12 @@ impl fmt::Display for Event {
                 write!(f, "share of {} transferred to {}", e.holder, e.to)
             }
             Event::CeremonyClosed(_) => f.write_str("ceremony closed"),
+            Event::KeyGenerated(e) => {
+                write!(f, "key {} generated in {}: {}", e.name, e.place, e.key)
+            }
+            Event::KeyDeleted(e) => {
+                write!(f, "key {} deleted from {}: {}", e.name, e.place, e.key)
+            }
         }
     }
 }

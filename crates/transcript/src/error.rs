@@ -74,6 +74,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A witness's cosignature cannot be stored: not a declared witness,
+    /// or not over any checkpoint of this transcript.
+    #[error("cosignature by {witness}: {reason}")]
+    Cosignature {
+        /// The witness key, `<name>+<key ID>`.
+        witness: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// The log cannot do what was asked: append after the ceremony closed,
     /// open a directory that holds no transcript, recover below a checkpoint.
     #[error("transcript {}: {reason}", dir.display())]

@@ -29,20 +29,22 @@
 //! * [`note`], [`checkpoint`], [`cosignature`]: signed notes, verifier keys,
 //!   checkpoints, Ed25519 log signatures and `cosignature/v1`.
 //! * [`witness`]: a witness's state and its `add-checkpoint` answers, as a
-//!   library (no HTTP).
+//!   library (no HTTP); [`attach`]: an offline witness's cosignature,
+//!   returned after the fact, stored with its checkpoint.
 //! * [`entry`], [`log`]: the typed events and their canonical encoding; the
 //!   durable append-only store with crash recovery, and checkpoint signing.
 //! * [`verify`], [`proof`]: offline verification of a transcript directory
 //!   into a readable [`Timeline`], and tlog-proofs and consistency proofs.
+//! * [`outputs`]: each output file beside the transcript against the
+//!   SHA-256 its `file_written` entry logged.
 //!
 //! # Out of scope
 //!
 //! HTTP (the server wraps [`Witness::add_checkpoint`]), the command line,
-//! key storage (signers are built from 32-byte seeds), and the rules that
-//! need files outside the transcript — that each output file still has the
-//! hash logged, that the story makes sense. [`Timeline::files_written`] and
-//! friends are the hooks for those; `ceremony transcript verify` (the CLI)
-//! checks them.
+//! key storage (signers are built from 32-byte seeds), and the story rules
+//! that know what a DNSSEC ceremony is (which keys may sign, which checks
+//! must pass): [`Timeline::entries`] is the hook for those, and
+//! `ceremony transcript verify` (the CLI) checks them.
 //!
 //! # Where to start
 //!
@@ -69,6 +71,7 @@
 //!         script: "KC-2026-Q4".to_owned(),
 //!         log_key: log_key.clone(),
 //!         keys: vec![],
+//!         approvals: 0,
 //!     })),
 //!     NewEntry::new(now, "ca", Event::CeremonyClosed(CeremonyClosed {})),
 //! ])?;
@@ -90,6 +93,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attach;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;
@@ -98,16 +102,19 @@ mod fsutil;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod outputs;
 pub mod proof;
 pub mod verify;
 pub mod witness;
 
+pub use attach::{attach_cosignature, Attached};
 pub use checkpoint::{Checkpoint, SignedCheckpoint};
 pub use cosignature::Cosigner;
 pub use entry::{Entry, Event};
 pub use error::Error;
 pub use log::{Log, NewEntry, Recovery};
 pub use note::{Signer, VerifierKey};
+pub use outputs::{check_outputs, OutputCheck, OutputStatus};
 pub use proof::{ConsistencyProof, TlogProof};
 pub use verify::{read_opening, verify_committed, verify_dir, Timeline};
 pub use witness::{Witness, WitnessError};

@@ -9,8 +9,9 @@ use ceremony_signer::SignerConfig;
 use serde_json::json;
 
 use super::sign::sign_failure;
-use super::{emit, emit_json, write_output};
+use super::{emit, emit_json};
 use crate::args::{AnchorCommand, Global};
+use crate::ceremony_log::{declared_ksk, Recorder};
 use crate::{render, Env, Failure, EXIT_CHECKS_FAILED};
 
 pub fn run(command: AnchorCommand, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
@@ -21,16 +22,27 @@ pub fn run(command: AnchorCommand, global: &Global, env: &mut dyn Env) -> Result
             config,
             zone,
             keys,
-        } => write(&output, &config, &zone, &keys, global, env),
+            ceremony,
+        } => write(
+            &output,
+            &config,
+            &zone,
+            &keys,
+            ceremony.as_deref(),
+            global,
+            env,
+        ),
     }
 }
 
-/// Writes root-anchors.xml for the configured KSKs, with PublicKey and Flags (RFC 9718).
+/// Writes root-anchors.xml for the configured KSKs, with PublicKey and Flags
+/// (RFC 9718); with `ceremony`, records it as a ceremony declaring those KSKs.
 fn write(
     output: &Path,
     config_path: &Path,
     zone_text: &str,
     only: &[String],
+    ceremony: Option<&Path>,
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
@@ -71,7 +83,25 @@ fn write(
         .iter()
         .map(|d| format!("{}\n", d.ds.to_zonefile(&zone, config.ksk_policy.ttl)))
         .collect();
-    let written = write_output(output, &anchor.to_xml())?;
+    let declared = keys
+        .iter()
+        .map(|(label, _, _, dnskey)| declared_ksk(label, dnskey))
+        .collect();
+    let mut record = Recorder::for_command(
+        ceremony,
+        env,
+        "ceremony anchor write",
+        "anchor",
+        declared,
+        &[output],
+        "write the trust anchors beside the transcript, e.g. -o DIR/root-anchors.xml",
+    )?;
+    let now = env.now();
+    record.act(now, "1", "The configuration is read");
+    record.read_file(now, config_path)?;
+    record.commit()?;
+    record.act(now, "2", "The trust anchors are written");
+    let written = record.write_file(now, output, anchor.to_xml().as_bytes())?;
     let facts = written.facts();
     if global.json {
         emit_json(
@@ -88,6 +118,7 @@ fn write(
             ),
         )?;
     }
+    record.finish(env)?;
     Ok(0)
 }
 

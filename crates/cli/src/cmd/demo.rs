@@ -1,10 +1,19 @@
 //! `ceremony demo`: a complete small ceremony, explained step by step as a script reads.
 //!
-//! Everything runs on embedded defaults with the software keystore: the KSK
-//! is generated and encrypted at rest, the zone operator's part is played
-//! (three ZSKs and a 9-bundle KSR with proof of possession for the next
-//! quarter), then the KSR is checked, signed, verified, and published with
-//! the trust anchor. All files go into `--dir`.
+//! Everything runs on embedded defaults. By default the KSK is a 3-of-7
+//! Shoup threshold RSA-2048 key: the dealer (its safe-prime search shown as
+//! progress on standard error) hands one share to each of seven simulated
+//! TCRs and erases the rest. The zone operator's part is played (three ZSKs
+//! and a 9-bundle KSR with proof of possession for the next quarter), the KSR
+//! is checked, and three TCRs picked at random each recompute the signed data
+//! with the signer's own code, run the same checks, approve (signed with their
+//! identity key) and make partial signatures with proofs; the coordinator
+//! admits only shares over the data it recomputed whose proofs verify, and
+//! signs through the threshold backend. Each combined signature is then
+//! checked under the DNSKEY alone, as any validator does. With `--key
+//! keystore` the KSK is one key generated into the encrypted software keystore
+//! instead. The SKR is verified and published with the trust anchor. All files
+//! go into `--dir`.
 //!
 //! With `--format knot` or `--format bind` the same ceremony runs through
 //! that program's offline-KSK format: the zone operator's KSR is a Knot DNS
@@ -13,7 +22,9 @@
 //!
 //! The ceremony is recorded as it goes: `DIR/transcript/` is its Merkle log,
 //! one batch and one signed checkpoint per act, each checkpoint cosigned by a
-//! witness played in this process (its state in `DIR/witness/`). Every output
+//! witness played in this process (its state in `DIR/witness/`). The TCRs are
+//! recorded present with their identity keys, then each approval and partial
+//! signature. Every output
 //! is logged before it is renamed into place (see [`crate::ceremony_log`]).
 //! The log and witness keys live only in this process, so the log cannot be
 //! extended later: the demo closes it, verifies it as `ceremony transcript
@@ -21,29 +32,37 @@
 
 use std::path::Path;
 
-use ceremony_dnssec::{algorithm_name, Name, SecurityAlgorithm};
+use ceremony_dnssec::{algorithm_name, DigestAlgorithm, Dnskey, Ds, Name, SecurityAlgorithm};
 use ceremony_formats::anchor::TrustAnchor;
-use ceremony_formats::model::TextKsr;
-use ceremony_formats::{bind, icann, knot, Document, Fingerprint};
+use ceremony_formats::model::{TextKsr, TextSkr};
+use ceremony_formats::{bind, icann, knot, Document, Fingerprint, Ksr, Skr};
 use ceremony_keys::keystore::{Keystore, Unlock};
 use ceremony_keys::soft::SoftKey;
 use ceremony_keys::KeySigner;
-use ceremony_policy::{verify_skr, SkrContext};
+use ceremony_policy::{verify_skr, CheckId, Outcome, Report, SkrContext};
 use ceremony_signer::request::{generate_ksr, Schedule, ZskSlots};
 use ceremony_signer::textsign::{
     overlay_request_policy, request_policy, sign_text_ksr, verify_text_skr, Peer, TextPolicy,
 };
-use ceremony_signer::{check, sign_ksr, KeyRing, SignRequest, SignerConfig};
+use ceremony_signer::threshold::{
+    admit, partials_for, sha256, signed_data_for, text_signed_data, BundleData, ThresholdCombiner,
+};
+use ceremony_signer::{check, sign_ksr, KeyRing, Schema, SignError, SignRequest, SignerConfig};
+use ceremony_threshold::shoup::{self, DealProgress, KeyShare, ThresholdPublicKey};
 use jiff::Timestamp;
+use ring::rand::SystemRandom;
 
-use ceremony_transcript::entry::DeclaredKey;
-use ceremony_transcript::{Cosigner, Witness};
+use ceremony_transcript::entry::{
+    Approval, BundleHash, DeclaredKey, Digest, PartialSignatureReceived, ParticipantPresent,
+    TCR_ROLE,
+};
+use ceremony_transcript::{Cosigner, Event, Signer, Witness};
 
 use super::emit;
 use super::sign::sign_failure;
 use super::transcript::{audit, render_audit, Keys};
-use crate::args::Global;
-use crate::ceremony_log::{check_report, file_read, signatures, Recorder, WITNESS_ROLE};
+use crate::args::{DemoKey, Global};
+use crate::ceremony_log::{check_report, file_read, key_event, signatures, Recorder, WITNESS_ROLE};
 use crate::render::{self, FileFacts};
 use crate::{Env, Failure};
 
@@ -57,7 +76,6 @@ proving possession. In the ceremony the KSK operator checks the KSR against
 policy, the KSK signs every bundle, and the Signed Key Response (SKR) goes back.
 Everyone present compares the hash of each file, read aloud as PGP words.
 
-This demo plays every part on this machine, with the software keystore.
 ";
 
 /// A low scrypt work factor: the demo keystore holds a throw-away key.
@@ -139,9 +157,375 @@ fn text_ksr(ksr: &ceremony_formats::Ksr, peer: Peer) -> TextKsr {
     }
 }
 
+/// How many simulated TCRs hold a share of the threshold KSK, as at the root.
+const TCRS: u16 = 7;
+/// How many of them must approve for the KSK to sign.
+const QUORUM: u16 = 3;
+
+/// The demo's KSK.
+enum Ksk {
+    /// One key in the encrypted software keystore.
+    Keystore(SoftKey),
+    /// A 3-of-7 threshold key held by seven simulated TCRs.
+    Threshold(Tcrs),
+}
+
+impl Ksk {
+    /// The key as the checks see it (for the threshold key: no shares yet).
+    fn signer(&self) -> &dyn KeySigner {
+        match self {
+            Ksk::Keystore(key) => key,
+            Ksk::Threshold(tcrs) => &tcrs.key,
+        }
+    }
+}
+
+/// Seven simulated Trusted Community Representatives: each holds one share of
+/// the KSK, as on their own token, and an identity key that signs their approval.
+struct Tcrs {
+    public: ThresholdPublicKey,
+    /// The group key with no shares: what the checks see.
+    key: ThresholdCombiner,
+    holders: Vec<Tcr>,
+}
+
+struct Tcr {
+    name: String,
+    share: KeyShare,
+    /// Signs the TCR's approvals (an Ed25519 signed-note key), declared when they are present.
+    identity: Signer,
+}
+
+/// Act 1 with the keystore: an RSA-2048 KSK generated and stored encrypted.
+fn keystore_ksk(keystore_dir: &Path) -> Result<(Ksk, String), Failure> {
+    let mut keystore =
+        Keystore::create(keystore_dir).map_err(|e| Failure::environment(e.to_string()))?;
+    keystore
+        .set_work_factor(DEMO_WORK_FACTOR)
+        .map_err(|e| Failure::environment(e.to_string()))?;
+    // The passphrase lives only in this process: the demo's key is thrown away with it.
+    let unlock = Unlock::passphrase(random_secret()?);
+    keystore
+        .generate(KSK_LABEL, SecurityAlgorithm::RSASHA256, 2048, &unlock)
+        .map_err(|e| Failure::environment(e.to_string()))?;
+    let ksk = keystore
+        .load(KSK_LABEL, &unlock)
+        .map_err(|e| Failure::environment(e.to_string()))?;
+    let how = format!(
+        "The private key is in {} encrypted with age; it never touches disk in the clear.\n",
+        keystore_dir.display()
+    );
+    Ok((Ksk::Keystore(ksk), how))
+}
+
+/// Act 1 with the threshold key: the dealer makes a 3-of-7 Shoup RSA-2048 key,
+/// hands one share to each simulated TCR, and erases everything else.
+fn threshold_ksk(env: &mut dyn Env) -> Result<(Ksk, String), Failure> {
+    let _ = writeln!(
+        env.stderr(),
+        "The dealer searches two 1024-bit safe primes (p = 2p'+1, q = 2q'+1); this takes a few seconds:"
+    );
+    let dealing = {
+        let stderr = env.stderr();
+        let mut progress = |event: DealProgress| match event {
+            DealProgress::Candidate { prime, tested } if tested % 100 == 0 => {
+                let _ = write!(
+                    stderr,
+                    "\r  safe prime {prime} of 2: {tested:>6} candidates tested"
+                );
+                let _ = stderr.flush();
+            }
+            DealProgress::PrimeFound {
+                prime,
+                bits,
+                tested,
+            } => {
+                let _ = writeln!(
+                    stderr,
+                    "\r  safe prime {prime} of 2: found, {bits} bits, after {tested} candidates"
+                );
+            }
+            DealProgress::Sharing => {
+                let _ = writeln!(stderr, "  sharing the exponent among {TCRS} TCRs");
+            }
+            _ => {}
+        };
+        shoup::deal(2048, QUORUM, TCRS, &mut rand_core::OsRng, &mut progress)
+            .map_err(|e| Failure::environment(format!("cannot deal the threshold KSK: {e}")))?
+    };
+    if !dealing.erasure.all_erased() {
+        return Err(Failure::environment(
+            "the dealer's erasure failed: a secret did not read back as zero, so the key is not used",
+        ));
+    }
+    let erased = dealing.erasure.values.len();
+    let key = ThresholdCombiner::new(KSK_LABEL, dealing.public_key.clone())
+        .map_err(|e| Failure::environment(e.to_string()))?;
+    let holders = dealing
+        .shares
+        .into_iter()
+        .map(|share| {
+            let name = format!("TCR-{}", share.index());
+            let identity = ceremony_transcript::note::generate_seed()
+                .and_then(|seed| Signer::from_seed(&name, &seed))
+                .map_err(|e| Failure::environment(format!("{name}'s identity key: {e}")))?;
+            Ok(Tcr {
+                name,
+                share,
+                identity,
+            })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let how = format!(
+        "It is a threshold key: each of the {TCRS} TCRs holds one share, on their own token, and\nany {QUORUM} of them sign; no one holds the whole key. The dealer overwrote its {erased}\nsecrets (p, q, d, the polynomial…), each read back as zero.\n"
+    );
+    Ok((
+        Ksk::Threshold(Tcrs {
+            public: dealing.public_key,
+            key,
+            holders,
+        }),
+        how,
+    ))
+}
+
+/// Everything needed to answer the KSR, the same for the act 3 checks, each
+/// TCR's tool and the coordinator.
+struct Answer<'a> {
+    ksr: &'a Ksr,
+    /// The KSR file's bytes, as the TCRs hash them.
+    ksr_bytes: &'a [u8],
+    /// For a Knot DNS or BIND 9 demo: whose rules, and the KSR as read.
+    text: Option<(Peer, &'a TextKsr)>,
+    schema: &'a Schema,
+    config: &'a SignerConfig,
+    now: Timestamp,
+}
+
+impl Answer<'_> {
+    fn keys(key: &dyn KeySigner) -> KeyRing<'_> {
+        [("ksk".to_owned(), key)].into_iter().collect()
+    }
+
+    /// The KSR checks and the signing-time checks, with `key` as the KSK.
+    fn checks(&self, key: &dyn KeySigner) -> Report {
+        let keys = Answer::keys(key);
+        let mut report = check(&SignRequest {
+            ksr: self.ksr,
+            schema: self.schema,
+            config: self.config,
+            keys: &keys,
+            previous: None,
+            now: self.now,
+        });
+        if self.text.is_some() {
+            report.replace(
+                CheckId::KsrPolicySafety,
+                Outcome::NotApplicable(
+                    "the same KSK signs every bundle: none is published or retired".to_owned(),
+                ),
+            );
+        }
+        report
+    }
+
+    /// The text signing rules: BIND answers the last bundle up to an end, ten days on.
+    fn text_policy(&self, peer: Peer) -> TextPolicy {
+        let end = self
+            .ksr
+            .bundles
+            .last()
+            .map(|b| b.inception.as_second() + 10 * 86400)
+            .and_then(|t| Timestamp::from_second(t).ok());
+        TextPolicy::preset(peer, self.now, end)
+    }
+
+    /// The signed data of every RRSIG the KSK `dnskey` is to make, as the signer builds it.
+    fn signed_data(&self, dnskey: &Dnskey) -> Result<Vec<BundleData>, Failure> {
+        match self.text {
+            Some((peer, text)) => {
+                text_signed_data(peer, text, dnskey, &self.text_policy(peer)).map_err(sign_failure)
+            }
+            None => signed_data_for(self.ksr, self.schema, self.config, dnskey, self.now)
+                .map_err(sign_failure),
+        }
+    }
+
+    /// Signs with `key`; returns the SKR, the report of every check, and the text SKR if any.
+    fn sign(
+        &self,
+        key: &dyn KeySigner,
+        checked: &Report,
+    ) -> Result<(Skr, Report, Option<TextSkr>), Failure> {
+        match self.text {
+            Some((peer, text)) => {
+                let skr = sign_text_ksr(peer, text, &[key], &self.text_policy(peer))
+                    .map_err(sign_failure)?;
+                let mut after = checked.clone();
+                after.merge(verify_text_skr(&skr, Some(&text.ksr), true));
+                Ok((skr.skr.clone(), after, Some(skr)))
+            }
+            None => {
+                let keys = Answer::keys(key);
+                let signed = sign_ksr(&SignRequest {
+                    ksr: self.ksr,
+                    schema: self.schema,
+                    config: self.config,
+                    keys: &keys,
+                    previous: None,
+                    now: self.now,
+                })
+                .map_err(sign_failure)?;
+                Ok((signed.skr, signed.report, None))
+            }
+        }
+    }
+}
+
+/// Picks `QUORUM` of the TCRs at random, in index order: who turns up.
+fn who_approves(tcrs: &Tcrs) -> Result<Vec<&Tcr>, Failure> {
+    // A random sort key per TCR; the first QUORUM in key order take part.
+    let mut keyed = Vec::with_capacity(tcrs.holders.len());
+    for (i, tcr) in tcrs.holders.iter().enumerate() {
+        let mut draw = [0u8; 4];
+        ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut draw)
+            .map_err(|_| Failure::environment("no randomness"))?;
+        keyed.push((u32::from_be_bytes(draw), i, tcr));
+    }
+    keyed.sort_unstable_by_key(|(key, i, _)| (*key, *i));
+    let mut chosen: Vec<(usize, &Tcr)> = keyed
+        .into_iter()
+        .take(usize::from(QUORUM))
+        .map(|(_, i, tcr)| (i, tcr))
+        .collect();
+    chosen.sort_unstable_by_key(|(i, _)| *i);
+    Ok(chosen.into_iter().map(|(_, tcr)| tcr).collect())
+}
+
+/// Act 4 with the threshold key: three TCRs each recompute and check what the
+/// KSK is to sign, approve it, and sign it with their share; the coordinator
+/// verifies every share's proof. Returns the key that combines their shares,
+/// the signed data, and the names of the TCRs who signed.
+fn tcrs_approve(
+    tcrs: &Tcrs,
+    answer: &Answer<'_>,
+    record: &mut Recorder,
+    origin: &str,
+    env: &mut dyn Env,
+) -> Result<(ThresholdCombiner, Vec<BundleData>, Vec<String>), Failure> {
+    let dnskey = tcrs.key.dnskey().clone();
+    let ksr_sha256 = sha256(answer.ksr_bytes);
+    let mut out = format!(
+        "{QUORUM} of the {TCRS} TCRs take part. Each one's own tool reads the KSR, recomputes the\nsigned data of every RRSIG the KSK is to make, runs the same checks, and shows\nthe digest of that data; the TCRs compare it, approve, and sign it with their share:\n\n"
+    );
+    let mut files = Vec::new();
+    let mut words = String::new();
+    for tcr in who_approves(tcrs)? {
+        let data = answer.signed_data(&dnskey)?;
+        let report = answer.checks(&tcrs.key);
+        if !report.is_ok() {
+            return Err(sign_failure(SignError::Policy(Box::new(report))));
+        }
+        let digests: Vec<u8> = data.iter().flat_map(|b| sha256(&b.data)).collect();
+        let fingerprint = Fingerprint::of(&digests);
+        let bundles = data
+            .iter()
+            .map(|b| BundleHash {
+                bundle: b.bundle_id.clone(),
+                signed_data: Digest(sha256(&b.data)),
+            })
+            .collect();
+        let approval = Approval::sign(&tcr.name, bundles, origin, &tcr.identity)
+            .map_err(|e| Failure::environment(format!("{}'s approval: {e}", tcr.name)))?;
+        record.record(env.now(), Event::Approval(approval));
+        let partials = partials_for(&tcr.share, &data, answer.ksr, &ksr_sha256)
+            .map_err(|e| Failure::environment(format!("{}: {e}", tcr.name)))?;
+        for entry in &partials.bundles {
+            let share = serde_json::to_vec(&entry.share).unwrap_or_default();
+            record.record(
+                env.now(),
+                Event::PartialSignatureReceived(PartialSignatureReceived {
+                    holder: tcr.name.clone(),
+                    bundle: entry.id.clone(),
+                    share: Digest::of(&share),
+                }),
+            );
+        }
+        out.push_str(&format!(
+            "  {}: {} RRSIGs recomputed, checks PASSED, digest {}\n        approved (signed with {}'s identity key); {} partial signatures, each with its proof\n",
+            tcr.name,
+            data.len(),
+            fingerprint.hex(),
+            tcr.name,
+            partials.bundles.len()
+        ));
+        words = fingerprint.words_block("    ");
+        files.push((tcr.name.clone(), partials));
+    }
+    out.push_str(&format!("\nThe digest every TCR read aloud:\n{words}\n"));
+    // The coordinator recomputes the same data and admits only shares over it whose proofs verify.
+    let data = answer.signed_data(&dnskey)?;
+    let admission = admit(&tcrs.public, &data, &ksr_sha256, &files);
+    if !admission.is_ok() {
+        let mut problems = admission.rejected.clone();
+        problems.extend(admission.short.iter().cloned());
+        return Err(Failure {
+            code: crate::EXIT_CHECKS_FAILED,
+            message: format!("threshold combine refused: {}", problems.join("; ")),
+            hint: Some("no SKR was written".to_owned()),
+        });
+    }
+    let names: Vec<String> = files.into_iter().map(|(name, _)| name).collect();
+    let absent: Vec<&str> = tcrs
+        .holders
+        .iter()
+        .map(|t| t.name.as_str())
+        .filter(|n| !names.iter().any(|m| m == n))
+        .collect();
+    out.push_str(&format!(
+        "\nThe coordinator recomputes the same data, verifies the proof of every partial\nsignature, and combines the shares of {}.\nThe shares of {} were not needed. No share left its holder,\nand the coordinator could sign nothing else.\n",
+        names.join(", "),
+        absent.join(", ")
+    ));
+    emit(env, &out)?;
+    let key = ThresholdCombiner::new(KSK_LABEL, tcrs.public.clone())
+        .map_err(|e| Failure::environment(e.to_string()))?
+        .with_shares(admission.shares);
+    Ok((key, data, names))
+}
+
+/// How many of `data` have a signature in `skr` that verifies under the
+/// DNSKEY's plain public key, as any validator checks it (RFC 4034 §3.1.8.1):
+/// no share, no threshold parameter, only (n, e).
+fn plain_verified(
+    dnskey: &Dnskey,
+    data: &[BundleData],
+    skr: &Skr,
+    text: Option<&TextSkr>,
+) -> usize {
+    let signatures: Vec<&[u8]> = skr
+        .bundles
+        .iter()
+        .flat_map(|b| &b.signatures)
+        .chain(
+            text.into_iter()
+                .flat_map(|t| t.extra.iter().flat_map(|x| &x.signatures)),
+        )
+        .map(|s| s.signature_data.as_slice())
+        .collect();
+    data.iter()
+        .filter(|d| {
+            signatures
+                .iter()
+                .any(|sig| ceremony_dnssec::verify(dnskey, &d.data, sig).is_ok())
+        })
+        .count()
+}
+
 pub fn run(
     dir: &Path,
     format: crate::args::Format,
+    key: DemoKey,
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
@@ -170,6 +554,13 @@ pub fn run(
         }
     }
     emit(env, INTRO)?;
+    emit(
+        env,
+        match key {
+            DemoKey::Threshold => "\nThis demo plays every part on this machine. The KSK is a threshold key: seven\nsimulated TCRs each hold one share, and any three of them sign, as three of the\nroot's seven Crypto Officers activate its HSM.\n",
+            DemoKey::Keystore => "\nThis demo plays every part on this machine, with the software keystore.\n",
+        },
+    )?;
 
     // The witness's key must be declared as the ceremony opens, and it must
     // know the log's key: make the witness's key first, then the log.
@@ -208,34 +599,58 @@ pub fn run(
         ),
     )?;
 
-    step(env, "Act 1. The KSK is generated and stored encrypted")?;
-    record.act(env.now(), "1", "The KSK is generated and stored encrypted");
-    let mut keystore =
-        Keystore::create(&keystore_dir).map_err(|e| Failure::environment(e.to_string()))?;
-    keystore
-        .set_work_factor(DEMO_WORK_FACTOR)
+    let act1 = match key {
+        DemoKey::Threshold => "The KSK is dealt to seven TCRs, any three of whom sign",
+        DemoKey::Keystore => "The KSK is generated and stored encrypted",
+    };
+    step(env, &format!("Act 1. {act1}"))?;
+    record.act(env.now(), "1", act1);
+    let (ksk, how) = match key {
+        DemoKey::Threshold => threshold_ksk(env)?,
+        DemoKey::Keystore => keystore_ksk(&keystore_dir)?,
+    };
+    let root = Name::root_vec();
+    let dnskey = ksk.signer().dnskey().clone();
+    let ds = Ds::compute(&root, &dnskey, DigestAlgorithm::SHA256)
         .map_err(|e| Failure::environment(e.to_string()))?;
-    // The passphrase lives only in this process: the demo's key is thrown away with it.
-    let unlock = Unlock::passphrase(random_secret()?);
-    let info = keystore
-        .generate(KSK_LABEL, SecurityAlgorithm::RSASHA256, 2048, &unlock)
-        .map_err(|e| Failure::environment(e.to_string()))?;
+    let place = match key {
+        DemoKey::Threshold => format!("{QUORUM}-of-{TCRS} threshold shares, one with each TCR"),
+        DemoKey::Keystore => "keystore".to_owned(),
+    };
+    record.record(
+        env.now(),
+        Event::KeyGenerated(key_event(KSK_LABEL, &place, Some(&dnskey))),
+    );
+    if let Ksk::Threshold(tcrs) = &ksk {
+        for tcr in &tcrs.holders {
+            record.record(
+                env.now(),
+                Event::ParticipantPresent(ParticipantPresent {
+                    name: tcr.name.clone(),
+                    role: TCR_ROLE.to_owned(),
+                    identity_key: tcr.identity.verifier_key().to_string(),
+                }),
+            );
+        }
+    }
     emit(
         env,
         &format!(
-            "Generated {KSK_LABEL}: {} 2048-bit, key tag {} (revoked {}), DS SHA-256\n  {}\nThe private key is in {} encrypted with age; it never touches disk in the clear.\n",
-            algorithm_name(info.algorithm),
-            info.key_tag,
-            info.revoked_key_tag,
-            info.ds_sha256.digest_hex(),
-            keystore_dir.display()
+            "{} {KSK_LABEL}: {} 2048-bit, key tag {} (revoked {}), DS SHA-256\n  {}\n{how}",
+            match key {
+                DemoKey::Threshold => "Dealt",
+                DemoKey::Keystore => "Generated",
+            },
+            algorithm_name(dnskey.algorithm()),
+            dnskey.key_tag(),
+            dnskey.revoked().key_tag(),
+            ds.digest_hex(),
         ),
     )?;
-    let root = Name::root_vec();
     let public_text = format!(
         "; {KSK_LABEL}, generated in this ceremony: its DNSKEY and DS records\n{}\n{}\n",
-        info.dnskey.to_zonefile(&root, 172_800),
-        info.ds_sha256.to_zonefile(&root, 172_800)
+        dnskey.to_zonefile(&root, 172_800),
+        ds.to_zonefile(&root, 172_800)
     );
     let public_path = dir.join(format!("{KSK_LABEL}.dnskey"));
     record.write_file(env.now(), &public_path, public_text.as_bytes())?;
@@ -330,7 +745,7 @@ pub fn run(
     );
     let config_text = format!(
         "[keys.ksk]\nlabel = \"{KSK_LABEL}\"\nalgorithm = \"RSASHA256\"\nrsa_size = 2048\nrsa_exponent = 65537\nkey_tag = {}\nvalid_from = \"{}\"\n",
-        info.key_tag,
+        dnskey.key_tag(),
         now.strftime("%Y-%m-%dT%H:%M:%SZ")
     );
     let mut config =
@@ -342,29 +757,15 @@ pub fn run(
     let schema = config
         .schema("normal", ksr.bundles.len())
         .map_err(sign_failure)?;
-    let ksk = keystore
-        .load(KSK_LABEL, &unlock)
-        .map_err(|e| Failure::environment(e.to_string()))?;
-    let keys: KeyRing<'_> = [("ksk".to_owned(), &ksk as &dyn KeySigner)]
-        .into_iter()
-        .collect();
-    let request = SignRequest {
+    let answer = Answer {
         ksr: &ksr,
+        ksr_bytes: ksr_text.as_bytes(),
+        text: peer.zip(text.as_ref()),
         schema: &schema,
         config: &config,
-        keys: &keys,
-        previous: None,
         now,
     };
-    let mut report = check(&request);
-    if peer.is_some() {
-        report.replace(
-            ceremony_policy::CheckId::KsrPolicySafety,
-            ceremony_policy::Outcome::NotApplicable(
-                "the same KSK signs every bundle: none is published or retired".to_owned(),
-            ),
-        );
-    }
+    let report = answer.checks(ksk.signer());
     record.record(env.now(), check_report(&report));
     record.commit()?;
     let policy_name = match peer {
@@ -376,25 +777,34 @@ pub fn run(
         &render::report(&report, &format!("{policy_name}, as of {now}")),
     )?;
 
-    step(env, "Act 4. The KSK signs every bundle")?;
-    record.act(env.now(), "4", "The KSK signs every bundle");
-    let (signed_skr, signed_report, text_skr) = match (&text, peer) {
-        (Some(text), Some(peer)) => {
-            // BIND answers the last bundle up to an end: ten days on, one more re-signing.
-            let end = ksr
-                .bundles
-                .last()
-                .map(|b| b.inception.as_second() + 10 * 86400)
-                .and_then(|t| Timestamp::from_second(t).ok());
-            let policy = TextPolicy::preset(peer, now, end);
-            let skr = sign_text_ksr(peer, text, &[&ksk], &policy).map_err(sign_failure)?;
-            let mut after = report.clone();
-            after.merge(verify_text_skr(&skr, Some(&text.ksr), true));
-            (skr.skr.clone(), after, Some(skr))
+    let act4 = match key {
+        DemoKey::Threshold => "Three TCRs approve, and their shares sign every bundle",
+        DemoKey::Keystore => "The KSK signs every bundle",
+    };
+    step(env, &format!("Act 4. {act4}"))?;
+    record.act(env.now(), "4", act4);
+    let (signed_skr, signed_report, text_skr, signers) = match &ksk {
+        Ksk::Keystore(key) => {
+            let (skr, report, text) = answer.sign(key, &report)?;
+            (skr, report, text, None)
         }
-        _ => {
-            let signed = sign_ksr(&request).map_err(sign_failure)?;
-            (signed.skr, signed.report, None)
+        Ksk::Threshold(tcrs) => {
+            let origin = log_key.name().to_owned();
+            let (combiner, data, names) = tcrs_approve(tcrs, &answer, &mut record, &origin, env)?;
+            let (skr, report, text) = answer.sign(&combiner, &report)?;
+            let plain = plain_verified(&dnskey, &data, &skr, text.as_ref());
+            if plain != data.len() {
+                return Err(Failure {
+                    code: crate::EXIT_CHECKS_FAILED,
+                    message: format!(
+                        "{} of the {} combined signatures do not verify under the plain RSA public key",
+                        data.len() - plain,
+                        data.len()
+                    ),
+                    hint: Some("no SKR was written".to_owned()),
+                });
+            }
+            (skr, report, text, Some((names, plain)))
         }
     };
     for event in signatures(&signed_skr) {
@@ -408,10 +818,17 @@ pub fn run(
     };
     let skr_path = dir.join(skr_name);
     record.write_file(env.now(), &skr_path, skr_text.as_bytes())?;
-    let mut out = format!(
-        "Signed {} bundles with {KSK_LABEL} by {program} rules; every signature was re-verified in software.\n\n",
-        signed_skr.bundles.len()
-    );
+    let mut out = match &signers {
+        None => format!(
+            "Signed {} bundles with {KSK_LABEL} by {program} rules; every signature was re-verified in software.\n\n",
+            signed_skr.bundles.len()
+        ),
+        Some((names, plain)) => format!(
+            "Signed {} bundles with {KSK_LABEL} by {program} rules, {QUORUM} of {TCRS}: {} signed.\nThe result is an ordinary RSA signature: each of the {plain} RRSIGs verifies with the\nDNSKEY's plain RSA public key (n, e) alone, as dnspython or any validator checks it.\nNothing in the SKR shows that the key was shared.\n\n",
+            signed_skr.bundles.len(),
+            names.join(", ")
+        ),
+    };
     out.push_str(&heading(
         "SKR",
         &skr_path.display().to_string(),
@@ -434,7 +851,7 @@ pub fn run(
             .map_err(Failure::input)?; // whole seconds, as the anchor file writes them
     let anchor = TrustAnchor::for_keys(
         ".",
-        &[(KSK_LABEL.to_owned(), valid_from, None, ksk.dnskey().clone())],
+        &[(KSK_LABEL.to_owned(), valid_from, None, dnskey.clone())],
     )
     .map_err(Failure::input)?;
     let anchor_text = anchor.to_xml();
@@ -475,8 +892,12 @@ pub fn run(
         "Every entry hash, the Merkle tree, every checkpoint signature and cosignature,\nconsistency between checkpoints, every output file against its logged hash,\nand the story (checks before signatures, acts, the close) are checked, as\n`ceremony transcript verify` does. Read the root hash aloud: the witness and\neveryone present compare it.\n\n",
     );
     out.push_str(&render_audit(&audit));
+    let key_place = match key {
+        DemoKey::Threshold => "",
+        DemoKey::Keystore => "keystore/, ",
+    };
     out.push_str(&format!(
-        "\nThe ceremony's files are in {}: {KSK_LABEL}.dnskey, {ksr_name}, {skr_name}, root-anchors.xml,\nkeystore/, transcript/ (and witness/, the witness's state). Check them again with:\n  ceremony skr verify {} --ksr {} --trust-anchor {}\n  ceremony transcript verify {} --log-key {log_key} --witness-key {witness_key}\n",
+        "\nThe ceremony's files are in {}: {KSK_LABEL}.dnskey, {ksr_name}, {skr_name}, root-anchors.xml,\n{key_place}transcript/ (and witness/, the witness's state). Check them again with:\n  ceremony skr verify {} --ksr {} --trust-anchor {}\n  ceremony transcript verify {} --log-key {log_key} --witness-key {witness_key}\n",
         dir.display(),
         skr_path.display(),
         ksr_path.display(),

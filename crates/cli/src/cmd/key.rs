@@ -1,16 +1,18 @@
 //! `ceremony key …`: the KSK inventory in the keystore and the HSM tokens.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ceremony_dnssec::{algorithm_name, parse_name, DigestAlgorithm, Dnskey, Ds};
 use ceremony_policy::parse_algorithm;
 use ceremony_signer::backends::{self, Place};
 use ceremony_signer::SignerConfig;
+use ceremony_transcript::Event;
 use serde_json::json;
 
 use super::sign::{sign_failure, TerminalPrompt};
 use super::{confirm, emit, emit_json};
 use crate::args::{Global, KeyCommand};
+use crate::ceremony_log::{key_event, Recorder};
 use crate::{Env, Failure};
 
 fn load(config: &Path) -> Result<(SignerConfig, std::path::PathBuf), Failure> {
@@ -44,22 +46,35 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
     match command {
         KeyCommand::Generate {
             label,
-            config,
+            config: config_path,
             algorithm,
             bits,
             place,
+            ceremony,
         } => {
-            let (config, dir) = load(&config)?;
+            let (config, dir) = load(&config_path)?;
             let algorithm = parse_algorithm(&algorithm).ok_or_else(|| {
                 Failure::input(format!(
                     "unknown algorithm {algorithm:?}; use RSASHA256, ECDSAP256SHA256 or ED25519"
                 ))
             })?;
+            let place_name = place.clone();
             let place = if place == "keystore" {
                 Place::Keystore
             } else {
                 Place::Hsm(place)
             };
+            let public_file = ceremony.as_ref().map(|d| d.join(format!("{label}.dnskey")));
+            let mut record = Recorder::for_command(
+                ceremony.as_deref(),
+                env,
+                "ceremony key generate",
+                "key",
+                vec![],
+                &public_file.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+                "the key's DNSKEY file is written inside the ceremony directory",
+            )?;
+            read_config_act(&mut record, env, &config_path)?;
             let key = backends::generate(
                 &config,
                 &dir,
@@ -70,7 +85,23 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
                 &TerminalPrompt,
             )
             .map_err(sign_failure)?;
-            describe(env, global, &label, &key, "generated")
+            if let Some(path) = &public_file {
+                let now = env.now();
+                record.act(
+                    now,
+                    "2",
+                    &format!("Key {label} is generated in {place_name}"),
+                );
+                record.record(
+                    now,
+                    Event::KeyGenerated(key_event(&label, &place_name, Some(&key))),
+                );
+                let text = dnskey_file(&label, &key, config.ksk_policy.ttl)?;
+                record.write_file(now, path, text.as_bytes())?;
+            }
+            let code = describe(env, global, &label, &key, "generated")?;
+            record.finish(env)?;
+            Ok(code)
         }
         KeyCommand::Import { label, pem, config } => {
             let (config, dir) = load(&config)?;
@@ -144,8 +175,29 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
             }
             Ok(0)
         }
-        KeyCommand::Delete { label, config, yes } => {
-            let (config, dir) = load(&config)?;
+        KeyCommand::Delete {
+            label,
+            config: config_path,
+            yes,
+            ceremony,
+        } => {
+            let (config, dir) = load(&config_path)?;
+            let mut record = Recorder::for_command(
+                ceremony.as_deref(),
+                env,
+                "ceremony key delete",
+                "key",
+                vec![],
+                &[],
+                "",
+            )?;
+            read_config_act(&mut record, env, &config_path)?;
+            // The key as it was, for the record: a half pair has no public key.
+            let dnskey = backends::inventory(&config, &dir)
+                .map_err(sign_failure)?
+                .into_iter()
+                .find(|e| e.label == label)
+                .and_then(|e| e.dnskey);
             if !yes {
                 confirm(
                     env,
@@ -154,7 +206,15 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
                 )?;
             }
             let place = backends::delete(&config, &dir, &label).map_err(sign_failure)?;
+            let now = env.now();
+            record.act(now, "2", &format!("Key {label} is deleted from {place}"));
+            record.record(
+                now,
+                Event::KeyDeleted(key_event(&label, &place, dnskey.as_ref())),
+            );
+            record.commit()?;
             emit(env, &format!("Deleted {label:?} from {place}.\n"))?;
+            record.finish(env)?;
             Ok(0)
         }
         KeyCommand::Dnskey {
@@ -195,6 +255,26 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
             Ok(0)
         }
     }
+}
+
+/// Act 1 of a recorded key command: the configuration is read.
+fn read_config_act(record: &mut Recorder, env: &dyn Env, config: &Path) -> Result<(), Failure> {
+    let now = env.now();
+    record.act(now, "1", "The configuration is read");
+    record.read_file(now, config)?;
+    record.commit()
+}
+
+/// A generated key's public file: its DNSKEY and DS records for the root.
+fn dnskey_file(label: &str, key: &Dnskey, ttl: u32) -> Result<String, Failure> {
+    let root = parse_name(".").map_err(|e| Failure::input(e.to_string()))?;
+    let ds = Ds::compute(&root, key, DigestAlgorithm::SHA256)
+        .map_err(|e| Failure::input(e.to_string()))?;
+    Ok(format!(
+        "; {label}, generated in this ceremony: its DNSKEY and DS records\n{}\n{}\n",
+        key.to_zonefile(&root, ttl),
+        ds.to_zonefile(&root, ttl)
+    ))
 }
 
 fn describe(

@@ -29,7 +29,7 @@ use ceremony_formats::Fingerprint;
 pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
     let global = &cli.global;
     match cli.command {
-        Command::Demo { dir, format } => demo::run(&dir, format, global, env),
+        Command::Demo { dir, format, key } => demo::run(&dir, format, key, global, env),
         Command::Hash { files } => hash::run(&files, global, env),
         Command::Ksr(command) => ksr::run(command, global, env),
         Command::Skr(command) => skr::run(command, global, env),
@@ -45,6 +45,7 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
             yes,
             text,
             ceremony,
+            quorum,
         } => sign::run(
             &sign::SignArgs {
                 ksr,
@@ -55,6 +56,7 @@ pub fn dispatch(cli: Cli, env: &mut dyn Env) -> Result<u8, Failure> {
                 yes,
                 text,
                 ceremony,
+                quorum,
             },
             global,
             env,

@@ -8,6 +8,7 @@
 //! `transfer` re-encrypts one share to a ceremony's one-time key.
 //! The KEK is never printed nor written.
 
+use std::iter;
 use std::path::{Path, PathBuf};
 
 use ceremony_keys::keystore::{Keystore, Protection, KEY_SUFFIX, META_SUFFIX};
@@ -18,7 +19,7 @@ use ceremony_quorum::{
 };
 use ceremony_signer::backends::resolve;
 use ceremony_signer::SignerConfig;
-use ceremony_transcript::entry::ShareTransferred;
+use ceremony_transcript::entry::{CheckOutcome, CheckReport, CheckStatus, ShareTransferred};
 use ceremony_transcript::Event;
 use clap::Subcommand;
 use serde_json::json;
@@ -27,7 +28,7 @@ use super::emit;
 use super::emit_json;
 use super::sign::{sign_failure, TerminalPrompt};
 use crate::args::Global;
-use crate::ceremony_log::Recorder;
+use crate::ceremony_log::{key_event, Recorder};
 use crate::failure::EXIT_CHECKS_FAILED;
 use crate::{Env, Failure};
 
@@ -72,6 +73,9 @@ pub enum QuorumCommand {
         /// The signer configuration naming the keystore.
         #[arg(long, value_name = "CFG")]
         config: Option<PathBuf>,
+        /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// Rebuild the KEK in memory from M holders' shares, and show that it is the quorum's.
     Activate {
@@ -94,6 +98,9 @@ pub enum QuorumCommand {
         /// The signer configuration naming the keystore.
         #[arg(long, value_name = "CFG")]
         config: Option<PathBuf>,
+        /// Record this as a ceremony in DIR/transcript.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// Re-encrypt one share to a ceremony's one-time recipient (an absent holder sends it).
     Transfer {
@@ -131,7 +138,23 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
             bits,
             seal_pin_file,
             config,
+            ceremony,
         } => {
+            let mut record = Recorder::for_command(
+                ceremony.as_deref(),
+                env,
+                "ceremony quorum split",
+                "quorum",
+                vec![],
+                &[&output.join(ceremony_quorum::QUORUM_FILE)],
+                "write the quorum beside the transcript, e.g. -o DIR/quorum",
+            )?;
+            let now = env.now();
+            record.act(now, "1", "The configuration is read");
+            if let Some(config) = &config {
+                record.read_file(now, config)?;
+            }
+            record.commit()?;
             let mut holders = recipients
                 .iter()
                 .map(|r| HolderRecipient::parse(r).map_err(quorum_failure))
@@ -160,20 +183,55 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
             let kek = new_kek().map_err(quorum_failure)?;
             let done = split(&kek, m, n, &holders).map_err(quorum_failure)?;
             let recipient = done.info.kek_recipient.clone();
-            let written = write_split(&output, &done).map_err(quorum_failure)?;
             let mut keys = Vec::new();
-            if let Some(path) = &seal_pin_file {
-                let pin = Unlock::passphrase_from_file(path).map_err(Failure::input)?;
-                let Unlock::Passphrase(pin) = pin else {
-                    return Err(Failure::input("not a PIN"));
-                };
-                let sealed = seal_pin(&recipient, &pin).map_err(quorum_failure)?;
-                write_new_file(
-                    &output.join(ceremony_quorum::SEALED_PIN_FILE),
-                    sealed.as_bytes(),
-                )
-                .map_err(quorum_failure)?;
-            }
+            let sealed = match &seal_pin_file {
+                None => None,
+                Some(path) => {
+                    let pin = Unlock::passphrase_from_file(path).map_err(Failure::input)?;
+                    let Unlock::Passphrase(pin) = pin else {
+                        return Err(Failure::input("not a PIN"));
+                    };
+                    Some(seal_pin(&recipient, &pin).map_err(quorum_failure)?)
+                }
+            };
+            let written = if ceremony.is_some() {
+                record.act(
+                    now,
+                    "2",
+                    &format!("A key-encryption key is split {m} of {n} to the holders"),
+                );
+                let mut files: Vec<(PathBuf, String)> = done
+                    .shares
+                    .iter()
+                    .map(|s| (output.join(s.file_name()), s.to_text()))
+                    .collect();
+                files.push((
+                    output.join(ceremony_quorum::QUORUM_FILE),
+                    done.info.to_json(),
+                ));
+                if let Some(sealed) = &sealed {
+                    files.push((
+                        output.join(ceremony_quorum::SEALED_PIN_FILE),
+                        sealed.clone(),
+                    ));
+                }
+                let refs: Vec<(&Path, &[u8])> = files
+                    .iter()
+                    .map(|(p, t)| (p.as_path(), t.as_bytes()))
+                    .collect();
+                record.write_files(now, &refs)?;
+                files.into_iter().map(|(p, _)| p).collect()
+            } else {
+                let written = write_split(&output, &done).map_err(quorum_failure)?;
+                if let Some(sealed) = &sealed {
+                    write_new_file(
+                        &output.join(ceremony_quorum::SEALED_PIN_FILE),
+                        sealed.as_bytes(),
+                    )
+                    .map_err(quorum_failure)?;
+                }
+                written
+            };
             if let (Some(label), Some((store, config, dir))) = (&keystore_key, &keystore) {
                 reencrypt(
                     store,
@@ -197,6 +255,16 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                     .map_err(key_failure)?;
                 keys.push(json!({"label": label, "action": "generated under the KEK",
                     "key_tag": info.key_tag.0}));
+                record.act(
+                    env.now(),
+                    "3",
+                    &format!("Key {label} is generated under the key-encryption key"),
+                );
+                record.record(
+                    env.now(),
+                    Event::KeyGenerated(key_event(label, "keystore", Some(&info.dnskey))),
+                );
+                record.commit()?;
             }
             drop(kek);
             if global.json {
@@ -233,6 +301,7 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                 }
                 emit(env, &text)?;
             }
+            record.finish(env)?;
             Ok(0)
         }
         QuorumCommand::Activate {
@@ -242,92 +311,65 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
             load_key,
             sealed_pin,
             config,
+            ceremony,
         } => {
-            if shares.len() != identities.len() {
-                return Err(Failure::input(format!(
-                    "{} --share but {} --identity: give one credential per share, in order",
-                    shares.len(),
-                    identities.len()
-                )));
+            let mut record = Recorder::for_command(
+                ceremony.as_deref(),
+                env,
+                "ceremony quorum activate",
+                "quorum",
+                vec![],
+                &[],
+                "",
+            )?;
+            let now = env.now();
+            record.act(
+                now,
+                "1",
+                "The quorum, the shares and the configuration are read",
+            );
+            for path in iter::once(&quorum).chain(&shares).chain(&config) {
+                record.read_file(now, path)?;
             }
-            let info = QuorumInfo::read(&quorum).map_err(quorum_failure)?;
-            let mut pairs = Vec::with_capacity(shares.len());
-            for (share, identity) in shares.iter().zip(&identities) {
-                let share = EncryptedShare::read(share).map_err(quorum_failure)?;
-                let credential = credential(&share, identity)?;
-                pairs.push((share, credential));
+            record.commit()?;
+            // The outcome is recorded either way: a wrong share is part of the story.
+            let outcome = activate(
+                &quorum,
+                &shares,
+                &identities,
+                load_key.as_deref(),
+                sealed_pin.as_deref(),
+                config.as_deref(),
+            );
+            let now = env.now();
+            record.act(
+                now,
+                "2",
+                "The holders' shares activate the key-encryption key",
+            );
+            let mut checks = vec![(
+                "QUORUM-ACTIVATE",
+                outcome
+                    .as_ref()
+                    .map_or(CheckStatus::Failed, |_| CheckStatus::Passed),
+            )];
+            if let Ok((report, _)) = &outcome {
+                if report.get("key").is_some() {
+                    checks.push(("QUORUM-KEY-TEST", CheckStatus::Passed));
+                }
+                if report.get("sealed_pin").is_some() {
+                    checks.push(("QUORUM-SEALED-PIN", CheckStatus::Passed));
+                }
             }
-            let kek = activate_with(&info, &pairs).map_err(quorum_failure)?;
-            let recipient = kek_recipient(&kek).map_err(quorum_failure)?;
-            if recipient != info.kek_recipient {
-                return Err(Failure {
-                    code: EXIT_CHECKS_FAILED,
-                    message: "the KEK's recipient is not the one quorum.json publishes".to_owned(),
-                    hint: None,
-                });
-            }
-            let mut report = json!({
-                "quorum_id": info.quorum_id,
-                "shares": pairs.iter().map(|(s, _)| s.index).collect::<Vec<_>>(),
-                "kek_recipient": recipient,
-                "matches_quorum": true,
-            });
-            if let Some(label) = &load_key {
-                let Some(config) = &config else {
-                    return Err(Failure::input("--load-key needs --config"));
-                };
-                let (store, _, _) = open_keystore(config, false)?;
-                let key = store
-                    .load(label, &kek_unlock(&kek).map_err(quorum_failure)?)
-                    .map_err(key_failure)?;
-                let message = format!("ceremony quorum activation check {}", info.quorum_id);
-                let signature = key.sign(message.as_bytes()).map_err(key_failure)?;
-                ceremony_dnssec::verify(key.dnskey(), message.as_bytes(), &signature).map_err(
-                    |e| Failure {
-                        code: EXIT_CHECKS_FAILED,
-                        message: format!("key {label}: the test signature does not verify: {e}"),
-                        hint: None,
-                    },
-                )?;
-                report["key"] = json!({
-                    "label": label,
-                    "key_tag": key.dnskey().key_tag().0,
-                    "test_signature": "verified",
-                });
-            }
-            if let Some(path) = &sealed_pin {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| Failure::input(format!("{}: cannot read: {e}", path.display())))?;
-                let pin = unseal_pin(&kek, &text).map_err(quorum_failure)?;
-                drop(pin);
-                report["sealed_pin"] = json!("unsealed");
-            }
-            drop(kek);
+            record.record(now, checks_event(&checks));
+            record.commit()?;
+            let (report, text) = outcome?;
             if global.json {
                 emit_json(env, &report)?;
             } else {
-                let mut text = format!(
-                    "quorum {}: activated with shares {} ({} of {} needed)\nKEK recipient: {recipient} (matches quorum.json)\n",
-                    info.quorum_id,
-                    pairs
-                        .iter()
-                        .map(|(s, _)| s.index.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    info.m,
-                    info.n
-                );
-                if let Some(label) = &load_key {
-                    text.push_str(&format!(
-                        "key {label} (tag {}): opened with the KEK; test signature verified\n",
-                        report["key"]["key_tag"]
-                    ));
-                }
-                if sealed_pin.is_some() {
-                    text.push_str("sealed PIN: unsealed (not shown)\n");
-                }
                 emit(env, &text)?;
             }
+            record.finish(env)?;
             Ok(0)
         }
         QuorumCommand::Transfer {
@@ -336,73 +378,204 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
             to,
             output,
             ceremony,
-        } => {
-            let share = EncryptedShare::read(&share).map_err(quorum_failure)?;
-            let credential = credential(&share, &identity)?;
-            let to = to
-                .trim()
-                .parse::<ceremony_quorum::AgeRecipient>()
-                .map_err(|e| Failure::input(format!("--to {to:?}: not an age recipient: {e}")))?;
-            let (moved, event) = transfer(&share, &credential, &to).map_err(quorum_failure)?;
-            let text = moved.to_text();
-            let record = match &ceremony {
-                None => {
-                    write_new_file(&output, text.as_bytes()).map_err(quorum_failure)?;
-                    Recorder::off()
-                }
-                Some(dir) => {
-                    if output.exists() {
-                        return Err(Failure::input(format!(
-                            "{}: exists; a share file is never replaced",
-                            output.display()
-                        )));
-                    }
-                    let now = env.now();
-                    let mut record =
-                        Recorder::open(dir, "ceremony quorum transfer", "quorum", vec![], now)?;
-                    record.act(
-                        now,
-                        "1",
-                        "Transfer a quorum share to the ceremony's one-time key",
-                    );
-                    record.record(
-                        now,
-                        Event::ShareTransferred(ShareTransferred {
-                            holder: format!(
-                                "share {} of quorum {} (holder {}, share hash {})",
-                                event.index, event.quorum_id, event.holder, event.share_hash
-                            ),
-                            to: format!("{} (the ceremony's one-time key)", event.to),
-                        }),
-                    );
-                    record.write_file(now, &output, text.as_bytes())?;
-                    record
-                }
-            };
-            let event = serde_json::to_value(&event).unwrap_or_default();
-            if global.json {
-                emit_json(env, &event)?;
-            } else {
-                emit(
-                    env,
-                    &format!(
-                        "share {} of quorum {} re-encrypted to {} in {}\nrecord this transfer in the transcript:\n{}\n",
-                        share.index,
-                        share.quorum_id,
-                        to,
-                        output.display(),
-                        serde_json::to_string(&event).unwrap_or_default()
-                    ),
-                )?;
-            }
-            record.finish(env)?;
-            Ok(0)
-        }
+        } => transfer_command(
+            &share,
+            &identity,
+            &to,
+            &output,
+            ceremony.as_deref(),
+            global,
+            env,
+        ),
     }
 }
 
+/// Activates the quorum from the shares, with the checks asked for: the
+/// JSON report and the text for people.
+fn activate(
+    quorum: &Path,
+    shares: &[PathBuf],
+    identities: &[PathBuf],
+    load_key: Option<&str>,
+    sealed_pin: Option<&Path>,
+    config: Option<&Path>,
+) -> Result<(serde_json::Value, String), Failure> {
+    {
+        if shares.len() != identities.len() {
+            return Err(Failure::input(format!(
+                "{} --share but {} --identity: give one credential per share, in order",
+                shares.len(),
+                identities.len()
+            )));
+        }
+        let info = QuorumInfo::read(quorum).map_err(quorum_failure)?;
+        let mut pairs = Vec::with_capacity(shares.len());
+        for (share, identity) in shares.iter().zip(identities) {
+            let share = EncryptedShare::read(share).map_err(quorum_failure)?;
+            let credential = credential(&share, identity)?;
+            pairs.push((share, credential));
+        }
+        let kek = activate_with(&info, &pairs).map_err(quorum_failure)?;
+        let recipient = kek_recipient(&kek).map_err(quorum_failure)?;
+        if recipient != info.kek_recipient {
+            return Err(Failure {
+                code: EXIT_CHECKS_FAILED,
+                message: "the KEK's recipient is not the one quorum.json publishes".to_owned(),
+                hint: None,
+            });
+        }
+        let mut report = json!({
+            "quorum_id": info.quorum_id,
+            "shares": pairs.iter().map(|(s, _)| s.index).collect::<Vec<_>>(),
+            "kek_recipient": recipient,
+            "matches_quorum": true,
+        });
+        if let Some(label) = load_key {
+            let Some(config) = config else {
+                return Err(Failure::input("--load-key needs --config"));
+            };
+            let (store, _, _) = open_keystore(config, false)?;
+            let key = store
+                .load(label, &kek_unlock(&kek).map_err(quorum_failure)?)
+                .map_err(key_failure)?;
+            let message = format!("ceremony quorum activation check {}", info.quorum_id);
+            let signature = key.sign(message.as_bytes()).map_err(key_failure)?;
+            ceremony_dnssec::verify(key.dnskey(), message.as_bytes(), &signature).map_err(|e| {
+                Failure {
+                    code: EXIT_CHECKS_FAILED,
+                    message: format!("key {label}: the test signature does not verify: {e}"),
+                    hint: None,
+                }
+            })?;
+            report["key"] = json!({
+                "label": label,
+                "key_tag": key.dnskey().key_tag().0,
+                "test_signature": "verified",
+            });
+        }
+        if let Some(path) = sealed_pin {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::input(format!("{}: cannot read: {e}", path.display())))?;
+            let pin = unseal_pin(&kek, &text).map_err(quorum_failure)?;
+            drop(pin);
+            report["sealed_pin"] = json!("unsealed");
+        }
+        drop(kek);
+        let mut text = format!(
+                "quorum {}: activated with shares {} ({} of {} needed)\nKEK recipient: {recipient} (matches quorum.json)\n",
+                info.quorum_id,
+                pairs
+                    .iter()
+                    .map(|(s, _)| s.index.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                info.m,
+                info.n
+            );
+        if let Some(label) = load_key {
+            text.push_str(&format!(
+                "key {label} (tag {}): opened with the KEK; test signature verified\n",
+                report["key"]["key_tag"]
+            ));
+        }
+        if sealed_pin.is_some() {
+            text.push_str("sealed PIN: unsealed (not shown)\n");
+        }
+        Ok((report, text))
+    }
+}
+
+/// `quorum transfer`: re-encrypts a share to the ceremony's one-time key,
+/// recorded when `ceremony` is given.
+fn transfer_command(
+    share_path: &Path,
+    identity: &Path,
+    to: &str,
+    output: &Path,
+    ceremony: Option<&Path>,
+    global: &Global,
+    env: &mut dyn Env,
+) -> Result<u8, Failure> {
+    let share = EncryptedShare::read(share_path).map_err(quorum_failure)?;
+    let credential = credential(&share, identity)?;
+    let to = to
+        .trim()
+        .parse::<ceremony_quorum::AgeRecipient>()
+        .map_err(|e| Failure::input(format!("--to {to:?}: not an age recipient: {e}")))?;
+    let (moved, event) = transfer(&share, &credential, &to).map_err(quorum_failure)?;
+    let text = moved.to_text();
+    if output.exists() {
+        return Err(Failure::input(format!(
+            "{}: exists; a share file is never replaced",
+            output.display()
+        )));
+    }
+    let mut record = Recorder::for_command(
+        ceremony,
+        env,
+        "ceremony quorum transfer",
+        "quorum",
+        vec![],
+        &[output],
+        "write the transferred share beside the transcript",
+    )?;
+    if ceremony.is_none() {
+        write_new_file(output, text.as_bytes()).map_err(quorum_failure)?;
+    } else {
+        let now = env.now();
+        record.act(
+            now,
+            "1",
+            "Transfer a quorum share to the ceremony's one-time key",
+        );
+        record.read_file(now, share_path)?;
+        record.record(
+            now,
+            Event::ShareTransferred(ShareTransferred {
+                holder: format!(
+                    "share {} of quorum {} (holder {}, share hash {})",
+                    event.index, event.quorum_id, event.holder, event.share_hash
+                ),
+                to: format!("{} (the ceremony's one-time key)", event.to),
+            }),
+        );
+        record.write_file(now, output, text.as_bytes())?;
+    }
+    let event = serde_json::to_value(&event).unwrap_or_default();
+    if global.json {
+        emit_json(env, &event)?;
+    } else {
+        emit(
+            env,
+            &format!(
+                "share {} of quorum {} re-encrypted to {} in {}\nrecord this transfer in the transcript:\n{}\n",
+                share.index,
+                share.quorum_id,
+                to,
+                output.display(),
+                serde_json::to_string(&event).unwrap_or_default()
+            ),
+        )?;
+    }
+    record.finish(env)?;
+    Ok(0)
+}
+
+/// A check report of the quorum's own checks, by ID.
+fn checks_event(checks: &[(&str, CheckStatus)]) -> Event {
+    Event::CheckReport(CheckReport {
+        checks: checks
+            .iter()
+            .map(|(id, status)| CheckOutcome {
+                id: (*id).to_owned(),
+                status: *status,
+            })
+            .collect(),
+    })
+}
+
 /// The credential for `share`: a passphrase file for a passphrase holder, else an age identity file.
-fn credential(share: &EncryptedShare, path: &Path) -> Result<Unlock, Failure> {
+pub(crate) fn credential(share: &EncryptedShare, path: &Path) -> Result<Unlock, Failure> {
     let result = if share.holder == "passphrase" && share.transferred_to.is_none() {
         Unlock::passphrase_from_file(path)
     } else {
@@ -505,7 +678,7 @@ fn key_failure(err: ceremony_keys::KeyError) -> Failure {
 }
 
 /// Exit 1 for a share that fails a check, 2 for bad input, 3 for the environment.
-fn quorum_failure(err: QuorumError) -> Failure {
+pub(crate) fn quorum_failure(err: QuorumError) -> Failure {
     match err {
         QuorumError::Parameters(_) | QuorumError::BadQuorumFile { .. } => Failure::input(err),
         QuorumError::Io { .. } | QuorumError::Crypto(_) => Failure::environment(err),

@@ -9,13 +9,15 @@ use std::path::{Path, PathBuf};
 use ceremony_formats::{icann, Document};
 use ceremony_keys::pkcs11::Pin;
 use ceremony_keys::KeyError;
-use ceremony_signer::backends::{load_keys, Prompt};
+use ceremony_quorum::{activate_unlock, EncryptedShare, QuorumError, QuorumInfo, Unlock};
+use ceremony_signer::backends::{load_keys_unlocked, LoadedKeys, Prompt};
 use ceremony_signer::textsign::Peer;
 use ceremony_signer::{check, sign_ksr, SignError, SignRequest, SignerConfig};
 use serde_json::json;
 
+use super::quorum::{credential, quorum_failure};
 use super::{confirm, emit, emit_json, expect_ksr, expect_skr, now, read_document};
-use crate::args::{Format, Global, TextSignArgs};
+use crate::args::{Format, Global, QuorumUnlockArgs, TextSignArgs};
 use crate::ceremony_log::Recorder;
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
@@ -29,6 +31,98 @@ pub struct SignArgs {
     pub yes: bool,
     pub text: TextSignArgs,
     pub ceremony: Option<PathBuf>,
+    pub quorum: QuorumUnlockArgs,
+}
+
+/// The keystore's unlock that M holders' quorum shares rebuilt, and who gave them.
+struct Activated {
+    unlock: Unlock,
+    quorum_id: String,
+    holders: Vec<u8>,
+    m: u8,
+    n: u8,
+}
+
+impl Activated {
+    fn describe(&self) -> String {
+        let holders: Vec<String> = self.holders.iter().map(u8::to_string).collect();
+        format!(
+            "\nThe keystore was unlocked by quorum {}: the shares of holders {} ({} of {} needed)\nrebuilt its key-encryption key, in memory only.\n",
+            self.quorum_id,
+            holders.join(", "),
+            self.m,
+            self.n
+        )
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({"quorum_id": self.quorum_id, "shares": self.holders, "m": self.m, "n": self.n})
+    }
+}
+
+/// `--quorum`: decrypts each present holder's share with their credential and
+/// rebuilds the key-encryption key; fewer than M shares is refused by count.
+fn quorum_unlock(args: &QuorumUnlockArgs) -> Result<Option<Activated>, Failure> {
+    let Some(path) = &args.quorum else {
+        return Ok(None);
+    };
+    if args.quorum_shares.len() != args.quorum_identities.len() {
+        return Err(Failure::input(format!(
+            "{} --quorum-share but {} --quorum-identity: give one credential per share, in order",
+            args.quorum_shares.len(),
+            args.quorum_identities.len()
+        )));
+    }
+    let info = QuorumInfo::read(path).map_err(quorum_failure)?;
+    let mut shares = Vec::with_capacity(args.quorum_shares.len());
+    for (share, identity) in args.quorum_shares.iter().zip(&args.quorum_identities) {
+        let share = EncryptedShare::read(share).map_err(quorum_failure)?;
+        let credential = credential(&share, identity)?;
+        shares.push(share.decrypt(&credential).map_err(quorum_failure)?);
+    }
+    let unlock = activate_unlock(&info, &shares).map_err(|err| match err {
+        QuorumError::Insufficient { have, need } => Failure {
+            code: EXIT_CHECKS_FAILED,
+            message: format!(
+                "{}: quorum {} needs the shares of {need} of its {} holders, and {have} were given: the keystore stays locked and nothing is signed",
+                path.display(),
+                info.quorum_id,
+                info.n
+            ),
+            hint: Some(format!(
+                "bring {} more holder(s) with their share and credential (--quorum-share FILE --quorum-identity FILE)",
+                need - have
+            )),
+        },
+        other => quorum_failure(other),
+    })?;
+    Ok(Some(Activated {
+        unlock,
+        holders: shares.iter().map(|s| s.index).collect(),
+        quorum_id: info.quorum_id,
+        m: info.m,
+        n: info.n,
+    }))
+}
+
+/// Loads the KSKs `names`: keystore keys opened by the quorum when `--quorum`
+/// is given, else by the configured passphrase or the prompt.
+fn load_signing_keys(
+    args: &SignArgs,
+    config: &SignerConfig,
+    config_dir: &Path,
+    names: &[String],
+) -> Result<(LoadedKeys, Option<Activated>), Failure> {
+    let activated = quorum_unlock(&args.quorum)?;
+    let keys = load_keys_unlocked(
+        config,
+        config_dir,
+        names,
+        &TerminalPrompt,
+        activated.as_ref().map(|a| &a.unlock),
+    )
+    .map_err(sign_failure)?;
+    Ok((keys, activated))
 }
 
 /// Secrets asked on the terminal, without echo.
@@ -102,7 +196,10 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
         .collect();
     names.sort();
     names.dedup();
-    let keys = load_keys(&config, &config_dir, &names, &TerminalPrompt).map_err(sign_failure)?;
+    let (keys, activated) = load_signing_keys(args, &config, &config_dir, &names)?;
+    if let (Some(activated), false) = (&activated, global.json) {
+        emit(env, &activated.describe())?;
+    }
     let ring = keys.ring();
     let mut record = open_record(args, env, &ring, &input, previous.as_ref().map(|(p, _)| p))?;
     let request = SignRequest {
@@ -168,6 +265,7 @@ pub fn run(args: &SignArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Fa
                 "report": render::report_json(&signed.report),
                 "output": render::file_json(&facts),
                 "keys": keys.sources.iter().map(|(n, s)| json!({"name": n, "source": s})).collect::<Vec<_>>(),
+                "quorum": activated.as_ref().map(Activated::json),
             }),
         )?;
     } else {
@@ -348,8 +446,11 @@ fn run_text(
 
     let names = action.sign.clone();
     let load_started = std::time::Instant::now();
-    let keys = load_keys(config, config_dir, &names, &TerminalPrompt).map_err(sign_failure)?;
+    let (keys, activated) = load_signing_keys(args, config, config_dir, &names)?;
     let load_time = load_started.elapsed();
+    if let (Some(activated), false) = (&activated, global.json) {
+        emit(env, &activated.describe())?;
+    }
     let ring = keys.ring();
     let mut record = open_record(args, env, &ring, &input, previous.as_ref().map(|(p, _)| p))?;
 
@@ -432,6 +533,7 @@ fn run_text(
             config_dir,
             names: &names,
             load_time,
+            unlock: activated.as_ref().map(|a| &a.unlock),
         },
         &ksks,
         &slots,
@@ -472,6 +574,7 @@ fn run_text(
                 "bundles": skr.skr.bundles.len(),
                 "signatures": signatures,
                 "keys": keys.sources.iter().map(|(n, s)| json!({"name": n, "source": s})).collect::<Vec<_>>(),
+                "quorum": activated.as_ref().map(Activated::json),
             }),
         )?;
     } else {
@@ -580,6 +683,8 @@ struct Signing<'a> {
     names: &'a [String],
     /// How long loading the keys took on the main thread.
     load_time: std::time::Duration,
+    /// The quorum's unlock of the keystore, which every thread opens its keys with.
+    unlock: Option<&'a Unlock>,
 }
 
 /// A prompt for worker threads, which never ask: they run only when no secret needs asking.
@@ -595,12 +700,14 @@ impl Prompt for NoPrompt {
     }
 }
 
-/// Whether keys can be loaded again without asking anyone: every PIN and passphrase is configured.
-fn secrets_unattended(config: &SignerConfig) -> bool {
-    let keystore = config
-        .keystore
-        .as_ref()
-        .is_none_or(|k| k.passphrase_env.is_some() || k.passphrase_file.is_some());
+/// Whether keys can be loaded again without asking anyone: every PIN and
+/// passphrase is configured, or the quorum already unlocked the keystore.
+fn secrets_unattended(config: &SignerConfig, unlocked: bool) -> bool {
+    let keystore = unlocked
+        || config
+            .keystore
+            .as_ref()
+            .is_none_or(|k| k.passphrase_env.is_some() || k.passphrase_file.is_some());
     let hsms = config
         .hsm
         .values()
@@ -627,7 +734,7 @@ fn sign_in_parallel(
         .min(4);
     let sequential =
         |slots| sign_slots(job.peer, job.request, ksks, job.policy, slots).map_err(sign_failure);
-    if threads < 2 || slots.len() < 8 || !secrets_unattended(job.config) {
+    if threads < 2 || slots.len() < 8 || !secrets_unattended(job.config, job.unlock.is_some()) {
         return sequential(slots);
     }
     let started = std::time::Instant::now();
@@ -645,7 +752,13 @@ fn sign_in_parallel(
             .iter()
             .map(|part| {
                 scope.spawn(move || {
-                    let keys = load_keys(job.config, job.config_dir, job.names, &NoPrompt)?;
+                    let keys = load_keys_unlocked(
+                        job.config,
+                        job.config_dir,
+                        job.names,
+                        &NoPrompt,
+                        job.unlock,
+                    )?;
                     let ring = keys.ring();
                     let ksks: Vec<&dyn ceremony_keys::KeySigner> = job
                         .names

@@ -23,13 +23,18 @@ use ceremony_signer::threshold::{
 };
 use ceremony_signer::{check, sign_ksr, KeyRing, SignError, SignRequest, SignerConfig};
 use ceremony_threshold::shoup::{self, DealProgress, KeyShare, ThresholdPublicKey};
+use ceremony_transcript::entry::{
+    CheckOutcome, CheckReport, CheckStatus, Digest, PartialSignatureReceived,
+};
+use ceremony_transcript::Event;
 use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::sign::sign_failure;
-use super::{confirm, emit, emit_json, expect_ksr, now, read_document, write_output};
+use super::{confirm, emit, emit_json, expect_ksr, now, read_document, Written};
 use crate::args::{Format, Global};
+use crate::ceremony_log::{check_report, declared_ksk, file_read, key_event, Recorder};
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
@@ -42,6 +47,10 @@ const PUBLIC_FORMAT: &str = "ceremony-threshold-public/1";
 const SHARE_FORMAT: &str = "ceremony-threshold-share/1";
 /// The largest share file read.
 const MAX_SHARE_FILE: u64 = 256 * 1024;
+/// The transcript's ID for `combine`'s check of the holders' partials: each
+/// for this KSR, key, bundle and data, its proof verified, a quorum for
+/// every RRSIG.
+const PARTIALS_CHECK: &str = "THRESHOLD-PARTIALS";
 
 /// The threshold key's algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -90,6 +99,9 @@ pub enum ThresholdCommand {
         /// The directory to write public.json and share-<i>.age into (created if missing).
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: PathBuf,
+        /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// As one holder: recompute and check every bundle of a KSR, sign it with your share.
     Sign {
@@ -122,6 +134,9 @@ pub enum ThresholdCommand {
         /// Where to write the partials file.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
+        /// Record this as a ceremony in DIR/transcript; the partials file must be inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// Verify the holders' partials, combine them, and write the SKR.
     Combine {
@@ -145,6 +160,9 @@ pub enum ThresholdCommand {
         /// Where to write the SKR.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
+        /// Record this as a ceremony in DIR/transcript; the SKR must be inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// Move the key to new holders or a new threshold without rebuilding it.
     #[command(subcommand)]
@@ -189,6 +207,7 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
             zone,
             ttl,
             output,
+            ceremony,
         } => deal(
             &DealArgs {
                 algorithm,
@@ -200,6 +219,7 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
                 zone,
                 ttl,
                 output,
+                ceremony,
             },
             global,
             env,
@@ -215,6 +235,7 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
             previous_skr,
             yes,
             output,
+            ceremony,
         } => {
             let unlock = match (&identity, &passphrase_env) {
                 (Some(path), _) => Unlock::identity_from_file(path),
@@ -232,6 +253,7 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
                     previous_skr,
                     yes,
                     output,
+                    ceremony,
                 },
                 &unlock,
                 global,
@@ -246,12 +268,13 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
             schema,
             previous_skr,
             output,
+            ceremony,
         } => combine(
             &ksr,
             &public,
             &partials,
             (&config, &schema, previous_skr.as_deref()),
-            &output,
+            (&output, ceremony.as_deref()),
             global,
             env,
         ),
@@ -269,6 +292,7 @@ struct DealArgs {
     zone: String,
     ttl: u32,
     output: PathBuf,
+    ceremony: Option<PathBuf>,
 }
 
 fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
@@ -321,6 +345,24 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
         }
     }
 
+    let public_path = args.output.join("public.json");
+    let mut record = Recorder::for_command(
+        args.ceremony.as_deref(),
+        env,
+        "ceremony threshold deal",
+        "threshold",
+        vec![],
+        &[&public_path],
+        "write the shares beside the transcript, e.g. -o DIR/quorum",
+    )?;
+    record.act(
+        env.now(),
+        "1",
+        &format!(
+            "A threshold key is dealt: any {} of {} holders sign",
+            args.threshold, args.holders
+        ),
+    );
     let _ = writeln!(
         env.stderr(),
         "Dealing a {}-bit threshold RSA key, {} of {}: searching two safe primes",
@@ -370,10 +412,8 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
         public_key: dealing.public_key.clone(),
     };
     let public_text = serde_json::to_string_pretty(&public).unwrap_or_default() + "\n";
-    let public_path = args.output.join("public.json");
-    let written = write_output(&public_path, &public_text)?;
-
-    let mut files = Vec::new();
+    let mut outputs = vec![(public_path, public_text)];
+    let mut indices = Vec::new();
     for (i, share) in dealing.shares.into_iter().enumerate() {
         let index = share.index();
         let plain = ShareFile {
@@ -403,10 +443,27 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
         };
         let armored = encrypt(recipient, &text)
             .map_err(|e| Failure::environment(format!("cannot encrypt share {index}: {e}")))?;
-        let path = args.output.join(format!("share-{index}.age"));
-        let w = write_output(&path, &armored)?;
-        files.push((index, w));
+        outputs.push((args.output.join(format!("share-{index}.age")), armored));
+        indices.push(index);
     }
+    let now = env.now();
+    record.record(
+        now,
+        Event::KeyGenerated(key_event(
+            &format!("threshold key tag {tag}"),
+            &args.output.display().to_string(),
+            Some(&dnskey),
+        )),
+    );
+    let refs: Vec<(&Path, &[u8])> = outputs
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_bytes()))
+        .collect();
+    let mut files = record.write_files(now, &refs)?.into_iter();
+    let written = files
+        .next()
+        .ok_or_else(|| Failure::environment("public.json was not written"))?;
+    let files: Vec<(u16, Written)> = indices.into_iter().zip(files).collect();
 
     if global.json {
         emit_json(
@@ -455,6 +512,7 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
         });
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(if dealing.erasure.all_erased() {
         0
     } else {
@@ -616,6 +674,42 @@ struct HolderArgs {
     previous_skr: Option<PathBuf>,
     yes: bool,
     output: PathBuf,
+    ceremony: Option<PathBuf>,
+}
+
+/// Opens the ceremony of `threshold sign` or `combine` when `ceremony` is
+/// given: declares the threshold key as the KSK, and records act 1, the
+/// files read (the KSR, then `inputs`, the configuration last).
+fn open_threshold_ceremony(
+    ceremony: Option<&Path>,
+    env: &mut dyn Env,
+    script: &str,
+    (public, recomputed): (&PublicFile, &Recomputed),
+    inputs: &[&Path],
+    output: &Path,
+) -> Result<Recorder, Failure> {
+    let dnskey = public
+        .public_key
+        .dnskey()
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let label = format!("threshold key tag {}", public.key_tag);
+    let mut record = Recorder::for_command(
+        ceremony,
+        env,
+        script,
+        "threshold",
+        vec![declared_ksk(&label, &dnskey)],
+        &[output],
+        "write the output beside the transcript",
+    )?;
+    let now = env.now();
+    record.act(now, "1", "The KSR, the key and the configuration are read");
+    record.record(now, file_read(&recomputed.input.facts()));
+    for path in inputs {
+        record.read_file(now, path)?;
+    }
+    record.commit()?;
+    Ok(record)
 }
 
 fn holder_sign(
@@ -678,7 +772,24 @@ fn holder_sign(
         args.config.display(),
         recomputed.schema.name
     );
+    let inputs: Vec<&Path> = [&args.public, &args.share]
+        .into_iter()
+        .map(PathBuf::as_path)
+        .chain(args.previous_skr.as_deref())
+        .chain([args.config.as_path()])
+        .collect();
+    let mut record = open_threshold_ceremony(
+        args.ceremony.as_deref(),
+        env,
+        "ceremony threshold sign",
+        (&public, &recomputed),
+        &inputs,
+        &args.output,
+    )?;
     let report = check(&request);
+    record.act(env.now(), "2", "The KSR is checked");
+    record.record(env.now(), check_report(&report));
+    record.commit()?;
     if !global.json || !report.is_ok() {
         if global.json {
             emit_json(
@@ -714,7 +825,16 @@ fn holder_sign(
     .map_err(|e| Failure::input(format!("{name}: {e}")))?;
     drop(share);
     let text = serde_json::to_string_pretty(&partials).unwrap_or_default() + "\n";
-    let written = write_output(&args.output, &text)?;
+    let at = env.now();
+    record.act(
+        at,
+        "3",
+        &format!(
+            "Holder {} signs every bundle with their share",
+            partials.holder
+        ),
+    );
+    let written = record.write_file(at, &args.output, text.as_bytes())?;
     if global.json {
         emit_json(
             env,
@@ -737,6 +857,7 @@ fn holder_sign(
         out.push_str(&render::file_heading("Partials", &written.facts()));
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }
 
@@ -748,7 +869,7 @@ fn combine(
     public_path: &Path,
     partials_paths: &[PathBuf],
     (config_path, schema, previous): Policy<'_>,
-    output: &Path,
+    (output, ceremony): (&Path, Option<&Path>),
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
@@ -770,12 +891,56 @@ fn combine(
             .map_err(|e| Failure::input(format!("{name}: not a partials file: {e}")))?;
         files.push((name, partials));
     }
+    let inputs: Vec<&Path> = iter::once(public_path)
+        .chain(previous)
+        .chain(partials_paths.iter().map(PathBuf::as_path))
+        .chain([config_path])
+        .collect();
+    let mut record = open_threshold_ceremony(
+        ceremony,
+        env,
+        "ceremony threshold combine",
+        (&public, &recomputed),
+        &inputs,
+        output,
+    )?;
     let admission = admit(
         &public.public_key,
         &recomputed.data,
         &recomputed.ksr_sha256,
         &files,
     );
+    let at = env.now();
+    record.act(at, "2", "The holders' partial signatures are verified");
+    record.record(
+        at,
+        Event::CheckReport(CheckReport {
+            checks: vec![CheckOutcome {
+                id: PARTIALS_CHECK.to_owned(),
+                status: if admission.is_ok() {
+                    CheckStatus::Passed
+                } else {
+                    CheckStatus::Failed
+                },
+            }],
+        }),
+    );
+    if admission.is_ok() {
+        for (_, p) in &files {
+            for b in &p.bundles {
+                let share = serde_json::to_vec(&b.share).unwrap_or_default();
+                record.record(
+                    at,
+                    Event::PartialSignatureReceived(PartialSignatureReceived {
+                        holder: format!("holder {}", p.holder),
+                        bundle: b.id.clone(),
+                        share: Digest::of(&share),
+                    }),
+                );
+            }
+        }
+    }
+    record.commit()?;
     if !global.json {
         let mut out = render::file_heading("KSR", &recomputed.input.facts());
         out.push_str(&format!(
@@ -832,6 +997,10 @@ fn combine(
     let signed = match sign_ksr(&request) {
         Ok(signed) => signed,
         Err(SignError::Policy(report)) => {
+            let at = env.now();
+            record.act(at, "3", "The KSR is checked");
+            record.record(at, check_report(&report));
+            record.commit()?;
             if global.json {
                 emit_json(
                     env,
@@ -850,7 +1019,14 @@ fn combine(
             })
         }
     };
-    let written = write_output(output, &icann::write_skr(&signed.skr))?;
+    let written = record.write_skr_act(
+        env,
+        "3",
+        "The shares are combined into signatures and the SKR is written",
+        (output, &icann::write_skr(&signed.skr)),
+        &signed.skr,
+        &signed.report,
+    )?;
     if global.json {
         emit_json(
             env,
@@ -872,5 +1048,6 @@ fn combine(
         out.push_str(&render::document(&Document::Skr(signed.skr)));
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }

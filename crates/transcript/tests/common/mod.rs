@@ -55,6 +55,7 @@ pub fn opened() -> Event {
                 key: witness_key().to_string(),
             },
         ],
+        approvals: 0,
     })
 }
 

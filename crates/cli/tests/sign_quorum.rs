@@ -1,0 +1,180 @@
+//! `ceremony sign --quorum`: the keystore KSK, generated under a 3-of-5
+//! quorum's key-encryption key, signs when any three holders bring their share
+//! and credential, and is refused, by count and with no SKR, to any two.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use ceremony_dnssec::SecurityAlgorithm;
+use ceremony_formats::icann;
+use ceremony_keys::soft::SoftKey;
+use ceremony_quorum::AgeIdentity;
+use ceremony_signer::request::{generate_ksr, Schedule, ZskSlots};
+use common::{ceremony, ceremony_with, s};
+
+const NOW: &str = "2026-03-15T00:00:00Z";
+
+fn write(path: &Path, text: &str) -> PathBuf {
+    std::fs::write(path, text).expect("write");
+    path.to_owned()
+}
+
+/// A 9-bundle KSR for `example.` with ECDSA P-256 ZSKs.
+fn example_ksr(path: &Path) {
+    let zsk = |label: &str| {
+        SoftKey::generate(label, SecurityAlgorithm::ECDSAP256SHA256, 256)
+            .and_then(|k| k.with_flags(256))
+            .expect("zsk")
+    };
+    let (old, current, next) = (zsk("zsk-old"), zsk("zsk-current"), zsk("zsk-next"));
+    let slots = |key, name: &str, first, last| ZskSlots {
+        key,
+        key_identifier: name.to_owned(),
+        first,
+        last,
+    };
+    let ksr = generate_ksr(
+        "example.",
+        "quorum-ksr",
+        &[
+            slots(&old, "old", 1, 1),
+            slots(&current, "current", 1, 9),
+            slots(&next, "next", 9, 9),
+        ],
+        &Schedule::root_quarter("2026-04-01T00:00:00Z".parse().expect("start")),
+        172_800,
+    )
+    .expect("ksr");
+    std::fs::write(path, icann::write_ksr(&ksr)).expect("write ksr");
+}
+
+/// Every `k`-subset of 1..=n.
+fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
+    (0u32..1 << n)
+        .filter(|mask| mask.count_ones() as usize == k)
+        .map(|mask| (1..=n).filter(|i| mask & (1 << (i - 1)) != 0).collect())
+        .collect()
+}
+
+#[test]
+fn any_three_of_five_holders_unlock_the_keystore_ksk_and_sign_two_are_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path();
+    // No passphrase anywhere: only the quorum opens the keystore.
+    let config = write(
+        &dir.join("signer.toml"),
+        r#"
+[keystore]
+dir = "keys"
+work_factor = 10
+
+[keys.ksk]
+label = "KSK-Q"
+algorithm = "ECDSAP256SHA256"
+valid_from = "2026-01-01T00:00:00Z"
+
+[request_policy]
+acceptable_domains = ["example."]
+approved_algorithms = ["ECDSAP256SHA256"]
+"#,
+    );
+    let mut identities = Vec::new();
+    let mut args: Vec<String> = ["quorum", "split", "--m", "3", "--n", "5"]
+        .map(String::from)
+        .to_vec();
+    for i in 1..=5 {
+        let id = AgeIdentity::generate();
+        let text = format!(
+            "# holder {i}\n{}\n",
+            age::secrecy::ExposeSecret::expose_secret(&id.to_string())
+        );
+        identities.push(write(&dir.join(format!("holder{i}.id")), &text));
+        args.extend(["--recipient".to_owned(), id.to_public().to_string()]);
+    }
+    let qdir = dir.join("quorum");
+    args.extend(
+        [
+            "-o",
+            s(&qdir),
+            "--generate-key",
+            "KSK-Q",
+            "--algorithm",
+            "ECDSAP256SHA256",
+            "--config",
+            s(&config),
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ceremony(&args).expect_code(0);
+    let ksr = dir.join("ksr.xml");
+    example_ksr(&ksr);
+
+    let sign = |holders: &[usize], out: &Path, json: bool| {
+        let mut args: Vec<String> = [
+            "--now",
+            NOW,
+            "sign",
+            s(&ksr),
+            "--config",
+            s(&config),
+            "-o",
+            s(out),
+            "--yes",
+            "--quorum",
+            s(&qdir.join("quorum.json")),
+        ]
+        .map(String::from)
+        .to_vec();
+        for &i in holders {
+            args.extend([
+                "--quorum-share".to_owned(),
+                s(&qdir.join(format!("share-{i}.age"))).to_owned(),
+                "--quorum-identity".to_owned(),
+                s(&identities[i - 1]).to_owned(),
+            ]);
+        }
+        if json {
+            args.push("--json".to_owned());
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // Standard input is closed: a passphrase prompt would fail the run.
+        ceremony_with(&args, None, &[])
+    };
+
+    let trios = subsets(5, 3);
+    assert_eq!(trios.len(), 10);
+    for (n, trio) in trios.iter().enumerate() {
+        let out = dir.join(format!("skr-{n}.xml"));
+        let list = trio
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if n == 0 {
+            let run = sign(trio, &out, true);
+            run.expect_code(0);
+            let json = run.json();
+            assert_eq!(json["quorum"]["shares"], serde_json::json!(trio), "{json}");
+            assert_eq!(json["quorum"]["m"], 3);
+        } else {
+            sign(trio, &out, false).expect_code(0).expect_stdout(&[
+                &format!("the shares of holders {list} (3 of 5 needed)"),
+                "Signed 9 bundles",
+            ]);
+        }
+        assert_eq!(common::dnspython(&out), 9, "holders {list}");
+    }
+
+    let pairs = subsets(5, 2);
+    assert_eq!(pairs.len(), 10);
+    for pair in &pairs {
+        let out = dir.join("refused.xml");
+        sign(pair, &out, false).expect_code(1).expect_stderr(&[
+            "needs the shares of 3 of its 5 holders, and 2 were given: the keystore stays locked and nothing is signed",
+            "bring 1 more holder(s)",
+        ]);
+        assert!(!out.exists(), "holders {pair:?}: an SKR was written");
+    }
+}
