@@ -106,6 +106,11 @@ fn the_default_demo_is_signed_by_three_of_seven_tcrs_with_an_ordinary_rsa_signat
     // partial signatures, and verifies (story rules included).
     let entries = std::fs::read_to_string(dir.join("transcript/entries")).expect("entries");
     let count = |kind: &str| entries.matches(&format!("\"type\":\"{kind}\"")).count();
+    // The ceremony opens with the quorum rule that verify holds each signature to.
+    assert!(
+        entries.contains("\"approvals\":3"),
+        "no quorum rule of 3 approvals declared"
+    );
     assert_eq!(count("participant_present"), 7);
     assert_eq!(count("approval"), 3);
     assert_eq!(count("partial_signature_received"), 27);

@@ -569,7 +569,12 @@ pub fn run(
     let cosigner = Cosigner::from_seed(WITNESS, &witness_seed)
         .map_err(|e| Failure::environment(e.to_string()))?;
     let witness_key = cosigner.verifier_key();
-    let mut record = Recorder::open(
+    // With the threshold key, every signature needs the quorum's signed approvals.
+    let approvals = match key {
+        DemoKey::Threshold => u32::from(QUORUM),
+        DemoKey::Keystore => 0,
+    };
+    let mut record = Recorder::open_with_quorum(
         dir,
         "ceremony demo",
         "demo",
@@ -578,6 +583,7 @@ pub fn run(
             name: WITNESS.to_owned(),
             key: witness_key.to_string(),
         }],
+        approvals,
         env.now(),
     )?;
     let log_key = record
