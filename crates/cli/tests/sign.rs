@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use ceremony_formats::{icann, Fingerprint, Skr};
 use common::{
-    assert_empty, ceremony, ceremony_with, data, dnspython, hsm_toml, out_dir, repo, s,
-    signature_data, Mount, SoftHsm, MODULE, PIN, SO_PIN, TOKEN,
+    assert_empty, ceremony, ceremony_with, data, dnspython, example_ksr, hsm_toml, out_dir, repo,
+    s, signature_data, Mount, SoftHsm, MODULE, PIN, SO_PIN, TOKEN,
 };
 
 /// The legacy KSRs, their golden SKRs (signed with KSK1), and the day to judge them on.
@@ -418,37 +418,6 @@ fn schema(name: &str, key: &str) -> String {
     text
 }
 
-/// A KSR for `example.` with three ZSKs of `algorithm`, as the zone operator makes it.
-fn example_ksr(path: &Path, algorithm: ceremony_dnssec::SecurityAlgorithm, id: &str) {
-    use ceremony_keys::soft::SoftKey;
-    use ceremony_signer::request::{generate_ksr, Schedule, ZskSlots};
-    let zsk = |label: &str| {
-        SoftKey::generate(label, algorithm, 256)
-            .and_then(|k| k.with_flags(256))
-            .expect("zsk")
-    };
-    let (old, current, next) = (zsk("zsk-old"), zsk("zsk-current"), zsk("zsk-next"));
-    let slots = |key, name: &str, first, last| ZskSlots {
-        key,
-        key_identifier: name.to_owned(),
-        first,
-        last,
-    };
-    let ksr = generate_ksr(
-        "example.",
-        id,
-        &[
-            slots(&old, "old", 1, 1),
-            slots(&current, "current", 1, 9),
-            slots(&next, "next", 9, 9),
-        ],
-        &Schedule::root_quarter("2026-04-01T00:00:00Z".parse().expect("start")),
-        172_800,
-    )
-    .expect("ksr");
-    write(path, &icann::write_ksr(&ksr));
-}
-
 #[test]
 fn ecdsa_and_ed25519_ksks_from_softhsm_and_the_keystore() {
     use ceremony_dnssec::SecurityAlgorithm;
@@ -457,8 +426,13 @@ fn ecdsa_and_ed25519_ksks_from_softhsm_and_the_keystore() {
     let out = out_dir(dir.path());
     let p256_ksr = dir.path().join("ksr-p256.xml");
     let ed_ksr = dir.path().join("ksr-ed25519.xml");
-    example_ksr(&p256_ksr, SecurityAlgorithm::ECDSAP256SHA256, "ksr-p256");
-    example_ksr(&ed_ksr, SecurityAlgorithm::ED25519, "ksr-ed25519");
+    example_ksr(
+        &p256_ksr,
+        SecurityAlgorithm::ECDSAP256SHA256,
+        256,
+        "ksr-p256",
+    );
+    example_ksr(&ed_ksr, SecurityAlgorithm::ED25519, 256, "ksr-ed25519");
 
     let key = |name: &str, label: &str, algorithm: &str, tag: &str| {
         format!("[keys.{name}]\nlabel = \"{label}\"\nalgorithm = \"{algorithm}\"\n{tag}valid_from = \"2026-01-01T00:00:00Z\"\n\n")

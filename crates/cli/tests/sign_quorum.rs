@@ -7,46 +7,14 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use ceremony_dnssec::SecurityAlgorithm;
-use ceremony_formats::icann;
-use ceremony_keys::soft::SoftKey;
 use ceremony_quorum::AgeIdentity;
-use ceremony_signer::request::{generate_ksr, Schedule, ZskSlots};
-use common::{ceremony, ceremony_with, s};
+use common::{ceremony, ceremony_with, example_ksr, s};
 
 const NOW: &str = "2026-03-15T00:00:00Z";
 
 fn write(path: &Path, text: &str) -> PathBuf {
     std::fs::write(path, text).expect("write");
     path.to_owned()
-}
-
-/// A 9-bundle KSR for `example.` with ECDSA P-256 ZSKs.
-fn example_ksr(path: &Path) {
-    let zsk = |label: &str| {
-        SoftKey::generate(label, SecurityAlgorithm::ECDSAP256SHA256, 256)
-            .and_then(|k| k.with_flags(256))
-            .expect("zsk")
-    };
-    let (old, current, next) = (zsk("zsk-old"), zsk("zsk-current"), zsk("zsk-next"));
-    let slots = |key, name: &str, first, last| ZskSlots {
-        key,
-        key_identifier: name.to_owned(),
-        first,
-        last,
-    };
-    let ksr = generate_ksr(
-        "example.",
-        "quorum-ksr",
-        &[
-            slots(&old, "old", 1, 1),
-            slots(&current, "current", 1, 9),
-            slots(&next, "next", 9, 9),
-        ],
-        &Schedule::root_quarter("2026-04-01T00:00:00Z".parse().expect("start")),
-        172_800,
-    )
-    .expect("ksr");
-    std::fs::write(path, icann::write_ksr(&ksr)).expect("write ksr");
 }
 
 /// Every `k`-subset of 1..=n.
@@ -109,7 +77,7 @@ approved_algorithms = ["ECDSAP256SHA256"]
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ceremony(&args).expect_code(0);
     let ksr = dir.join("ksr.xml");
-    example_ksr(&ksr);
+    example_ksr(&ksr, SecurityAlgorithm::ECDSAP256SHA256, 256, "quorum-ksr");
 
     let sign = |holders: &[usize], out: &Path, json: bool| {
         let mut args: Vec<String> = [

@@ -8,11 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use ceremony_dnssec::SecurityAlgorithm;
 use ceremony_formats::anchor::TrustAnchor;
-use ceremony_formats::icann;
-use ceremony_keys::soft::SoftKey;
-use ceremony_signer::request::{generate_ksr, Schedule, ZskSlots};
-use common::{ceremony, ceremony_with, s};
+use common::{ceremony, ceremony_with, example_ksr, s};
 
 /// One dealing per test binary: 2048-bit safe primes take seconds.
 struct Dealt {
@@ -98,35 +96,6 @@ fn dealt() -> &'static Dealt {
     })
 }
 
-/// A KSR for `example.` with RSA ZSKs.
-fn example_ksr(path: &Path, id: &str) {
-    let zsk = |label: &str| {
-        SoftKey::generate(label, ceremony_dnssec::SecurityAlgorithm::RSASHA256, 2048)
-            .and_then(|k| k.with_flags(256))
-            .expect("zsk")
-    };
-    let (old, current, next) = (zsk("zsk-old"), zsk("zsk-current"), zsk("zsk-next"));
-    let slots = |key, name: &str, first, last| ZskSlots {
-        key,
-        key_identifier: name.to_owned(),
-        first,
-        last,
-    };
-    let ksr = generate_ksr(
-        "example.",
-        id,
-        &[
-            slots(&old, "old", 1, 1),
-            slots(&current, "current", 1, 9),
-            slots(&next, "next", 9, 9),
-        ],
-        &Schedule::root_quarter("2026-04-01T00:00:00Z".parse().expect("start")),
-        172_800,
-    )
-    .expect("ksr");
-    std::fs::write(path, icann::write_ksr(&ksr)).expect("write ksr");
-}
-
 fn config(dir: &Path, tag: u16) -> PathBuf {
     let path = dir.join("signer.toml");
     std::fs::write(
@@ -210,7 +179,7 @@ fn round(id: &str, holders: &[usize]) -> Round {
     let d = dealt();
     let dir = tempfile::tempdir().expect("tempdir");
     let ksr = dir.path().join("ksr.xml");
-    example_ksr(&ksr, id);
+    example_ksr(&ksr, SecurityAlgorithm::RSASHA256, 2048, id);
     let cfg = config(dir.path(), d.key_tag);
     let partials = holders
         .iter()
@@ -393,7 +362,7 @@ fn a_holder_refusing_at_the_prompt_writes_nothing() {
     let d = dealt();
     let dir = tempfile::tempdir().expect("tempdir");
     let ksr = dir.path().join("ksr.xml");
-    example_ksr(&ksr, "ksr-threshold-no");
+    example_ksr(&ksr, SecurityAlgorithm::RSASHA256, 2048, "ksr-threshold-no");
     let cfg = config(dir.path(), d.key_tag);
     let out = dir.path().join("partials.json");
     let run = ceremony_with(
@@ -479,7 +448,7 @@ fn two_of_three_with_one_demo_passphrase() {
     .expect("json");
     let tag = u16::try_from(public["key_tag"].as_u64().expect("tag")).expect("u16");
     let ksr = dir.path().join("ksr.xml");
-    example_ksr(&ksr, "ksr-threshold-pw");
+    example_ksr(&ksr, SecurityAlgorithm::RSASHA256, 2048, "ksr-threshold-pw");
     let cfg = config(dir.path(), tag);
     let mut partials = Vec::new();
     for h in [3, 1] {
@@ -543,7 +512,12 @@ fn a_holder_whose_checks_fail_signs_nothing() {
     let d = dealt();
     let dir = tempfile::tempdir().expect("tempdir");
     let ksr = dir.path().join("ksr.xml");
-    example_ksr(&ksr, "ksr-threshold-check");
+    example_ksr(
+        &ksr,
+        SecurityAlgorithm::RSASHA256,
+        2048,
+        "ksr-threshold-check",
+    );
     // The configuration pins another key tag: KSK-MATCH fails before any share is used.
     let cfg = config(dir.path(), d.key_tag.wrapping_add(1));
     let out = dir.path().join("partials.json");

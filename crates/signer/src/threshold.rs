@@ -72,16 +72,14 @@ impl ThresholdCombiner {
     /// # Errors
     /// [`KeyError::BadKey`] when the public key makes no DNSKEY.
     pub fn new(label: &str, public: ThresholdPublicKey) -> Result<ThresholdCombiner, KeyError> {
-        let dnskey = public.dnskey().map_err(|err| KeyError::BadKey {
-            what: format!("threshold key {label}"),
-            reason: err.to_string(),
-        })?;
+        let (identity, dnskey) = seam_identity(
+            &format!("threshold key {label}"),
+            label,
+            public.dnskey(),
+            public.modulus_bits(),
+        )?;
         Ok(ThresholdCombiner {
-            identity: KeyIdentity {
-                label: label.to_owned(),
-                algorithm: dnskey.algorithm(),
-                bits: public.modulus_bits(),
-            },
+            identity,
             dnskey,
             public,
             shares: HashMap::new(),
@@ -134,6 +132,25 @@ impl KeySigner for ThresholdCombiner {
     }
 }
 
+/// How the signing seam names a group key labelled `label`, and its DNSKEY.
+fn seam_identity(
+    what: &str,
+    label: &str,
+    dnskey: Result<Dnskey, ceremony_threshold::Error>,
+    bits: u32,
+) -> Result<(KeyIdentity, Dnskey), KeyError> {
+    let dnskey = dnskey.map_err(|err| KeyError::BadKey {
+        what: what.to_owned(),
+        reason: err.to_string(),
+    })?;
+    let identity = KeyIdentity {
+        label: label.to_owned(),
+        algorithm: dnskey.algorithm(),
+        bits,
+    };
+    Ok((identity, dnskey))
+}
+
 /// The seam's error for a group key that could not sign, naming the key.
 fn sign_failed(identity: &KeyIdentity, reason: String) -> KeyError {
     KeyError::SignFailed {
@@ -158,16 +175,14 @@ impl FrostCombiner {
     /// # Errors
     /// [`KeyError::BadKey`] when the group key makes no DNSKEY.
     pub fn new(label: &str, group: GroupKey) -> Result<FrostCombiner, KeyError> {
-        let dnskey = group.dnskey().map_err(|err| KeyError::BadKey {
-            what: format!("FROST group key {label}"),
-            reason: err.to_string(),
-        })?;
+        let (identity, dnskey) = seam_identity(
+            &format!("FROST group key {label}"),
+            label,
+            group.dnskey(),
+            256,
+        )?;
         Ok(FrostCombiner {
-            identity: KeyIdentity {
-                label: label.to_owned(),
-                algorithm: dnskey.algorithm(),
-                bits: 256,
-            },
+            identity,
             dnskey,
             group,
             sessions: HashMap::new(),

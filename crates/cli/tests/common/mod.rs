@@ -369,3 +369,41 @@ impl Drop for Mount {
         }
     }
 }
+
+/// Writes a 9-bundle KSR for `example.` (the root's quarter layout from
+/// 2026-04-01) with three fresh ZSKs of `algorithm` (`bits` for RSA), as the
+/// zone operator makes it: one outgoing, one current, one incoming.
+pub fn example_ksr(
+    path: &Path,
+    algorithm: ceremony_dnssec::SecurityAlgorithm,
+    bits: u32,
+    id: &str,
+) {
+    use ceremony_keys::soft::SoftKey;
+    use ceremony_signer::request::{generate_ksr, Schedule, ZskSlots};
+    let zsk = |label: &str| {
+        SoftKey::generate(label, algorithm, bits)
+            .and_then(|k| k.with_flags(256))
+            .expect("zsk")
+    };
+    let (old, current, next) = (zsk("zsk-old"), zsk("zsk-current"), zsk("zsk-next"));
+    let slots = |key, name: &str, first, last| ZskSlots {
+        key,
+        key_identifier: name.to_owned(),
+        first,
+        last,
+    };
+    let ksr = generate_ksr(
+        "example.",
+        id,
+        &[
+            slots(&old, "old", 1, 1),
+            slots(&current, "current", 1, 9),
+            slots(&next, "next", 9, 9),
+        ],
+        &Schedule::root_quarter("2026-04-01T00:00:00Z".parse().expect("start")),
+        172_800,
+    )
+    .expect("ksr");
+    std::fs::write(path, ceremony_formats::icann::write_ksr(&ksr)).expect("write the KSR");
+}
