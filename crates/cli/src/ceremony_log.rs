@@ -433,8 +433,10 @@ impl Recorder {
 
     /// Opens the ceremony of `ceremony sign` when `ceremony` is given, else no
     /// recording: declares the KSKs about to sign, and records act 1, the
-    /// files read (`inputs`, the ones given, and the configuration). The SKR
-    /// must be written inside the ceremony directory.
+    /// files read (`inputs`, the ones given, and the configuration) and, when
+    /// a quorum opened the keystore, its `quorum` files (quorum.json and the
+    /// shares given) and QUORUM-ACTIVATE. The SKR must be written inside the
+    /// ceremony directory.
     ///
     /// # Errors
     /// As [`Recorder::for_command`].
@@ -444,6 +446,7 @@ impl Recorder {
         keys: &KeyRing<'_>,
         config: &Path,
         inputs: &[Option<FileFacts<'_>>],
+        quorum: &[&Path],
         output: &Path,
     ) -> Result<Recorder, Failure> {
         let hint = ceremony.map_or_else(String::new, |dir| {
@@ -471,6 +474,16 @@ impl Recorder {
             record.record(now, file_read(facts));
         }
         record.read_file(now, config)?;
+        if !quorum.is_empty() {
+            // The keystore was opened by these holders' shares, rebuilt in memory.
+            for path in quorum {
+                record.read_file(now, path)?;
+            }
+            record.record(
+                now,
+                checks_event(&[("QUORUM-ACTIVATE", CheckStatus::Passed)]),
+            );
+        }
         record.commit()?;
         Ok(record)
     }
@@ -824,6 +837,19 @@ pub fn file_read(facts: &FileFacts<'_>) -> Event {
         size: facts.size as u64,
         sha256: Digest(facts.fingerprint.sha256),
         pgp_words: facts.fingerprint.words().join(" "),
+    })
+}
+
+/// A `check_report` event of a command's own checks (e.g. QUORUM-ACTIVATE), by ID.
+pub fn checks_event(checks: &[(&str, CheckStatus)]) -> Event {
+    Event::CheckReport(CheckReport {
+        checks: checks
+            .iter()
+            .map(|(id, status)| CheckOutcome {
+                id: (*id).to_owned(),
+                status: *status,
+            })
+            .collect(),
     })
 }
 

@@ -79,7 +79,7 @@ approved_algorithms = ["ECDSAP256SHA256"]
     let ksr = dir.join("ksr.xml");
     example_ksr(&ksr, SecurityAlgorithm::ECDSAP256SHA256, 256, "quorum-ksr");
 
-    let sign = |holders: &[usize], out: &Path, json: bool| {
+    let sign_recorded = |holders: &[usize], out: &Path, json: bool, ceremony: Option<&Path>| {
         let mut args: Vec<String> = [
             "--now",
             NOW,
@@ -106,10 +106,14 @@ approved_algorithms = ["ECDSAP256SHA256"]
         if json {
             args.push("--json".to_owned());
         }
+        if let Some(dir) = ceremony {
+            args.extend(["--ceremony".to_owned(), s(dir).to_owned()]);
+        }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         // Standard input is closed: a passphrase prompt would fail the run.
         ceremony_with(&args, None, &[])
     };
+    let sign = |holders: &[usize], out: &Path, json: bool| sign_recorded(holders, out, json, None);
 
     let trios = subsets(5, 3);
     assert_eq!(trios.len(), 10);
@@ -134,6 +138,27 @@ approved_algorithms = ["ECDSAP256SHA256"]
         }
         assert_eq!(common::dnspython(&out), 9, "holders {list}");
     }
+
+    // Recorded as a ceremony: the quorum file, the three shares and QUORUM-ACTIVATE are in act 1.
+    let recorded = dir.join("KC-quorum");
+    sign_recorded(
+        &[2, 4, 5],
+        &recorded.join("skr.xml"),
+        false,
+        Some(&recorded),
+    )
+    .expect_code(0);
+    let entries = std::fs::read_to_string(recorded.join("transcript/entries")).expect("entries");
+    for name in ["quorum.json", "share-2.age", "share-4.age", "share-5.age"] {
+        assert!(entries.contains(name), "no file_read of {name}");
+    }
+    assert!(
+        entries.contains("\"QUORUM-ACTIVATE\""),
+        "no QUORUM-ACTIVATE check"
+    );
+    ceremony(&["transcript", "verify", s(&recorded)])
+        .expect_code(0)
+        .expect_stdout(&["Result: VERIFIED"]);
 
     let pairs = subsets(5, 2);
     assert_eq!(pairs.len(), 10);

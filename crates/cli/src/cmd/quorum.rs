@@ -19,7 +19,7 @@ use ceremony_quorum::{
 };
 use ceremony_signer::backends::resolve;
 use ceremony_signer::SignerConfig;
-use ceremony_transcript::entry::{CheckOutcome, CheckReport, CheckStatus, ShareTransferred};
+use ceremony_transcript::entry::{CheckStatus, ShareTransferred};
 use ceremony_transcript::Event;
 use clap::Subcommand;
 use serde_json::json;
@@ -28,7 +28,7 @@ use super::emit;
 use super::emit_json;
 use super::sign::{sign_failure, TerminalPrompt};
 use crate::args::Global;
-use crate::ceremony_log::{key_event, Recorder};
+use crate::ceremony_log::{checks_event, key_event, Recorder};
 use crate::failure::EXIT_CHECKS_FAILED;
 use crate::{Env, Failure};
 
@@ -559,19 +559,6 @@ fn transfer_command(
     }
     record.finish(env)?;
     Ok(0)
-}
-
-/// A check report of the quorum's own checks, by ID.
-fn checks_event(checks: &[(&str, CheckStatus)]) -> Event {
-    Event::CheckReport(CheckReport {
-        checks: checks
-            .iter()
-            .map(|(id, status)| CheckOutcome {
-                id: (*id).to_owned(),
-                status: *status,
-            })
-            .collect(),
-    })
 }
 
 /// The credential for `share`: a passphrase file for a passphrase holder, else an age identity file.

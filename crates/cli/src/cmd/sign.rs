@@ -291,12 +291,20 @@ fn open_record(
     previous: Option<&super::Input>,
 ) -> Result<Recorder, Failure> {
     let read = [Some(input.facts()), previous.map(super::Input::facts)];
+    let quorum: Vec<&Path> = args
+        .quorum
+        .quorum
+        .iter()
+        .chain(&args.quorum.quorum_shares)
+        .map(PathBuf::as_path)
+        .collect();
     Recorder::for_sign(
         args.ceremony.as_deref(),
         env,
         keys,
         &args.config,
         &read,
+        &quorum,
         &args.output,
     )
 }
