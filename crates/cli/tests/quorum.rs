@@ -68,7 +68,9 @@ fn a_keystore_key_under_a_three_of_five_quorum() {
     .expect_code(0);
 
     let (ids, recipients, identities) = holders(dir, "holder", 5);
-    let qdir = dir.join("quorum");
+    // Recorded as a ceremony, the re-encryption included.
+    let recorded = dir.join("KC-split");
+    let qdir = recorded.join("quorum");
     let pin = dir.join("pin");
     let mut args = split_args(&recipients, s(&qdir));
     args.extend([
@@ -79,9 +81,19 @@ fn a_keystore_key_under_a_three_of_five_quorum() {
         "--seal-pin-file",
         s(&pin),
         "--json",
+        "--ceremony",
+        s(&recorded),
     ]);
     let run = ceremony(&args);
     run.expect_code(0);
+    let entries = std::fs::read_to_string(recorded.join("transcript/entries")).unwrap();
+    assert!(
+        entries.contains("\"type\":\"key_reencrypted\",\"name\":\"KSK-Q\""),
+        "the re-encryption is not recorded"
+    );
+    ceremony(&["transcript", "verify", s(&recorded)])
+        .expect_code(0)
+        .expect_stdout(&["key KSK-Q in keystore re-encrypted"]);
     let report = run.json();
     let kek_recipient = report["kek_recipient"].as_str().unwrap().to_owned();
     assert!(kek_recipient.starts_with("age1"));

@@ -271,6 +271,8 @@ pub enum Event {
     KeyGenerated(KeyEvent),
     /// A key was deleted from its keystore or HSM.
     KeyDeleted(KeyEvent),
+    /// A keystore key was re-encrypted to another secret (a quorum's key-encryption key).
+    KeyReencrypted(KeyEvent),
 }
 
 /// The `type` of each variant, as serialized.
@@ -288,6 +290,7 @@ const EVENT_TYPES: &[&str] = &[
     "ceremony_closed",
     "key_generated",
     "key_deleted",
+    "key_reencrypted",
 ];
 
 impl<'de> Deserialize<'de> for Event {
@@ -334,7 +337,8 @@ impl<'de> Deserialize<'de> for Event {
                     9 => Event::ShareTransferred(Deserialize::deserialize(rest)?),
                     10 => Event::CeremonyClosed(Deserialize::deserialize(rest)?),
                     11 => Event::KeyGenerated(Deserialize::deserialize(rest)?),
-                    _ => Event::KeyDeleted(Deserialize::deserialize(rest)?),
+                    12 => Event::KeyDeleted(Deserialize::deserialize(rest)?),
+                    _ => Event::KeyReencrypted(Deserialize::deserialize(rest)?),
                 })
             }
         }
@@ -666,6 +670,9 @@ impl fmt::Display for Event {
             }
             Event::KeyDeleted(e) => {
                 write!(f, "key {} deleted from {}: {}", e.name, e.place, e.key)
+            }
+            Event::KeyReencrypted(e) => {
+                write!(f, "key {} in {} re-encrypted: {}", e.name, e.place, e.key)
             }
         }
     }

@@ -11,6 +11,7 @@
 use std::iter;
 use std::path::{Path, PathBuf};
 
+use ceremony_dnssec::Dnskey;
 use ceremony_keys::keystore::{Keystore, Protection, KEY_SUFFIX, META_SUFFIX};
 use ceremony_keys::KeySigner as _;
 use ceremony_quorum::{
@@ -233,7 +234,7 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                 written
             };
             if let (Some(label), Some((store, config, dir))) = (&keystore_key, &keystore) {
-                reencrypt(
+                let dnskey = reencrypt(
                     store,
                     config,
                     dir,
@@ -241,6 +242,16 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                     &kek_unlock(&kek).map_err(quorum_failure)?,
                 )?;
                 keys.push(json!({"label": label, "action": "re-encrypted to the KEK"}));
+                record.act(
+                    env.now(),
+                    "3",
+                    &format!("Key {label} is re-encrypted to the key-encryption key"),
+                );
+                record.record(
+                    env.now(),
+                    Event::KeyReencrypted(key_event(label, "keystore", Some(&dnskey))),
+                );
+                record.commit()?;
             }
             if let (Some(label), Some((store, _, _))) = (&generate_key, &keystore) {
                 let algorithm = ceremony_policy::parse_algorithm(&algorithm)
@@ -257,7 +268,7 @@ pub fn run(command: QuorumCommand, global: &Global, env: &mut dyn Env) -> Result
                     "key_tag": info.key_tag.0}));
                 record.act(
                     env.now(),
-                    "3",
+                    if keystore_key.is_some() { "4" } else { "3" },
                     &format!("Key {label} is generated under the key-encryption key"),
                 );
                 record.record(
@@ -602,7 +613,7 @@ fn reencrypt(
     config_dir: &Path,
     label: &str,
     kek: &Unlock,
-) -> Result<(), Failure> {
+) -> Result<Dnskey, Failure> {
     let info = store.info(label).map_err(key_failure)?;
     if info.protection != Protection::Passphrase {
         return Err(Failure::input(format!(
@@ -649,7 +660,7 @@ fn reencrypt(
             for (_, aside) in &moves {
                 let _ = std::fs::remove_file(aside);
             }
-            Ok(())
+            Ok(info.dnskey)
         }
         Err(e) => {
             for (from, to) in &moves {
