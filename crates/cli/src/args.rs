@@ -393,6 +393,9 @@ pub enum KeyCommand {
         /// Signer configuration naming the keystore.
         #[arg(long, value_name = "CFG")]
         config: PathBuf,
+        /// Record this as a ceremony in DIR/transcript, writing the key's DNSKEY and DS to DIR/LABEL.dnskey.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// List the keys in the keystore and tokens, with tag, DS and whether they match the configuration.
     List {

@@ -243,6 +243,41 @@ fn key_generate_anchor_write_and_key_delete_record_their_ceremonies() {
         "{deleted}"
     );
     entry_is_tamper_evident(&kc, &json, "key_deleted");
+
+    // key import: the key's public file is the output; the PEM (a secret) is not logged.
+    let kc = tmp.path().join("KC-import");
+    let pem = common::data("softhsm-keys/ec-p256-1.pem");
+    ceremony(&[
+        "key",
+        "import",
+        "KSK-W",
+        "--pem",
+        s(&pem),
+        "--config",
+        s(&config),
+        "--ceremony",
+        s(&kc),
+    ])
+    .expect_code(0);
+    let json = expect_timeline(
+        &kc,
+        &[
+            "ceremony_opened",
+            "act_started",
+            "file_read",
+            "act_started",
+            "key_imported",
+            "file_written",
+            "ceremony_closed",
+        ],
+    );
+    let entries = std::fs::read_to_string(kc.join("transcript/entries")).expect("entries");
+    assert!(
+        !entries.contains("ec-p256-1.pem"),
+        "the private key file is logged"
+    );
+    assert!(kc.join("KSK-W.dnskey").exists());
+    assert_eq!(outputs_are_tamper_evident(&kc, &json), 1);
 }
 
 /// `n` age identities in `dir`: (identity files, recipients).

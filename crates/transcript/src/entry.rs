@@ -273,6 +273,8 @@ pub enum Event {
     KeyDeleted(KeyEvent),
     /// A keystore key was re-encrypted to another secret (a quorum's key-encryption key).
     KeyReencrypted(KeyEvent),
+    /// An existing key was imported into the keystore.
+    KeyImported(KeyEvent),
 }
 
 /// The `type` of each variant, as serialized.
@@ -291,6 +293,7 @@ const EVENT_TYPES: &[&str] = &[
     "key_generated",
     "key_deleted",
     "key_reencrypted",
+    "key_imported",
 ];
 
 impl<'de> Deserialize<'de> for Event {
@@ -338,7 +341,8 @@ impl<'de> Deserialize<'de> for Event {
                     10 => Event::CeremonyClosed(Deserialize::deserialize(rest)?),
                     11 => Event::KeyGenerated(Deserialize::deserialize(rest)?),
                     12 => Event::KeyDeleted(Deserialize::deserialize(rest)?),
-                    _ => Event::KeyReencrypted(Deserialize::deserialize(rest)?),
+                    13 => Event::KeyReencrypted(Deserialize::deserialize(rest)?),
+                    _ => Event::KeyImported(Deserialize::deserialize(rest)?),
                 })
             }
         }
@@ -670,6 +674,9 @@ impl fmt::Display for Event {
             }
             Event::KeyDeleted(e) => {
                 write!(f, "key {} deleted from {}: {}", e.name, e.place, e.key)
+            }
+            Event::KeyImported(e) => {
+                write!(f, "key {} imported into {}: {}", e.name, e.place, e.key)
             }
             Event::KeyReencrypted(e) => {
                 write!(f, "key {} in {} re-encrypted: {}", e.name, e.place, e.key)

@@ -64,17 +64,13 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
             } else {
                 Place::Hsm(place)
             };
-            let public_file = ceremony.as_ref().map(|d| d.join(format!("{label}.dnskey")));
-            let mut record = Recorder::for_command(
+            let (mut record, public_file) = open_key_ceremony(
                 ceremony.as_deref(),
                 env,
                 "ceremony key generate",
-                "key",
-                vec![],
-                &public_file.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
-                "the key's DNSKEY file is written inside the ceremony directory",
+                &label,
+                &config_path,
             )?;
-            read_config_act(&mut record, env, &config_path)?;
             let key = backends::generate(
                 &config,
                 &dir,
@@ -85,31 +81,46 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
                 &TerminalPrompt,
             )
             .map_err(sign_failure)?;
-            if let Some(path) = &public_file {
-                let now = env.now();
-                record.act(
-                    now,
-                    "2",
-                    &format!("Key {label} is generated in {place_name}"),
-                );
-                record.record(
-                    now,
-                    Event::KeyGenerated(key_event(&label, &place_name, Some(&key))),
-                );
-                let text = dnskey_file(&label, &key, config.ksk_policy.ttl)?;
-                record.write_file(now, path, text.as_bytes())?;
-            }
+            let event = Event::KeyGenerated(key_event(&label, &place_name, Some(&key)));
+            let act = format!("Key {label} is generated in {place_name}");
+            let text = dnskey_file(&label, &key, config.ksk_policy.ttl)?;
+            let file = public_file.as_deref().map(|p| (p, text.as_str()));
+            record_new_key(&mut record, env, &act, event, file)?;
             let code = describe(env, global, &label, &key, "generated")?;
             record.finish(env)?;
             Ok(code)
         }
-        KeyCommand::Import { label, pem, config } => {
-            let (config, dir) = load(&config)?;
-            let text = std::fs::read_to_string(&pem)
-                .map_err(|err| Failure::input(format!("{}: cannot read: {err}", pem.display())))?;
+        KeyCommand::Import {
+            label,
+            pem,
+            config: config_path,
+            ceremony,
+        } => {
+            let (config, dir) = load(&config_path)?;
+            // The PEM is the private key in the clear: wiped from memory once imported.
+            let text =
+                zeroize::Zeroizing::new(std::fs::read_to_string(&pem).map_err(|err| {
+                    Failure::input(format!("{}: cannot read: {err}", pem.display()))
+                })?);
+            let (mut record, public_file) = open_key_ceremony(
+                ceremony.as_deref(),
+                env,
+                "ceremony key import",
+                &label,
+                &config_path,
+            )?;
             let key = backends::import_pem(&config, &dir, &label, &text, &TerminalPrompt)
                 .map_err(sign_failure)?;
-            describe(env, global, &label, &key, "imported")
+            drop(text);
+            // The PEM file itself is not logged: its hash is a fingerprint of the secret.
+            let event = Event::KeyImported(key_event(&label, "keystore", Some(&key)));
+            let act = format!("Key {label} is imported into the keystore");
+            let text = dnskey_file(&label, &key, config.ksk_policy.ttl)?;
+            let file = public_file.as_deref().map(|p| (p, text.as_str()));
+            record_new_key(&mut record, env, &act, event, file)?;
+            let code = describe(env, global, &label, &key, "imported")?;
+            record.finish(env)?;
+            Ok(code)
         }
         KeyCommand::List { config } => {
             let (config, dir) = load(&config)?;
@@ -258,6 +269,47 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
 }
 
 /// Act 1 of a recorded key command: the configuration is read.
+/// Opens the ceremony of a command that makes a key (off without `ceremony`),
+/// with act 1, the configuration read; returns where the key's public file goes.
+fn open_key_ceremony(
+    ceremony: Option<&Path>,
+    env: &mut dyn Env,
+    script: &str,
+    label: &str,
+    config: &Path,
+) -> Result<(Recorder, Option<PathBuf>), Failure> {
+    let public_file = ceremony.map(|d| d.join(format!("{label}.dnskey")));
+    let mut record = Recorder::for_command(
+        ceremony,
+        env,
+        script,
+        "key",
+        vec![],
+        &public_file.iter().map(PathBuf::as_path).collect::<Vec<_>>(),
+        "the key's DNSKEY file is written inside the ceremony directory",
+    )?;
+    read_config_act(&mut record, env, config)?;
+    Ok((record, public_file))
+}
+
+/// Act 2 of a command that made a key: the event, then the key's public
+/// `file` (path and text), when the command is recorded.
+fn record_new_key(
+    record: &mut Recorder,
+    env: &dyn Env,
+    act: &str,
+    event: Event,
+    file: Option<(&Path, &str)>,
+) -> Result<(), Failure> {
+    let Some((path, text)) = file else {
+        return Ok(());
+    };
+    let now = env.now();
+    record.act(now, "2", act);
+    record.record(now, event);
+    record.write_file(now, path, text.as_bytes()).map(drop)
+}
+
 fn read_config_act(record: &mut Recorder, env: &dyn Env, config: &Path) -> Result<(), Failure> {
     let now = env.now();
     record.act(now, "1", "The configuration is read");
@@ -271,7 +323,7 @@ fn dnskey_file(label: &str, key: &Dnskey, ttl: u32) -> Result<String, Failure> {
     let ds = Ds::compute(&root, key, DigestAlgorithm::SHA256)
         .map_err(|e| Failure::input(e.to_string()))?;
     Ok(format!(
-        "; {label}, generated in this ceremony: its DNSKEY and DS records\n{}\n{}\n",
+        "; {label}, made in this ceremony: its DNSKEY and DS records\n{}\n{}\n",
         key.to_zonefile(&root, ttl),
         ds.to_zonefile(&root, ttl)
     ))
