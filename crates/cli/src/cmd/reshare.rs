@@ -13,9 +13,12 @@
 //!
 //! The protocol is `ceremony_threshold::shoup::reshare` (integer resharing
 //! with Feldman commitments); the DNSKEY, the DS and every signature stay the
-//! same. FROST (Ed25519) keys are not dealt offline yet, so they are not
-//! reshared here; `ceremony_threshold::frost::reshare` moves them to new
-//! holders (refresh and repair) but cannot change their threshold.
+//! same.
+//!
+//! FROST (Ed25519) keys are refreshed instead (`refresh`, then `apply` by
+//! each holder; in `frost_refresh.rs`): new shares of the same key for the
+//! holders listed, the threshold unchanged (frost-ed25519 3.0 cannot change
+//! it).
 
 use std::collections::BTreeSet;
 use std::io::Read as _;
@@ -95,6 +98,10 @@ pub enum ReshareCommand {
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: PathBuf,
     },
+    /// FROST (ED25519): new shares of the same key for the holders listed; the threshold stays.
+    Refresh(super::frost::RefreshArgs),
+    /// FROST (ED25519), as one listed holder: add your zero-share to your share.
+    Apply(super::frost::ApplyArgs),
 }
 
 /// `commitments-<i>.json`: public; publish it to every new holder and the transcript.
@@ -165,6 +172,11 @@ pub fn run(command: ReshareCommand, global: &Global, env: &mut dyn Env) -> Resul
                 env,
             )
         }
+        ReshareCommand::Refresh(args) => super::frost::refresh(&args, global, env),
+        ReshareCommand::Apply(args) => {
+            let unlock = unlock(args.identity.as_deref(), args.passphrase_env.as_deref())?;
+            super::frost::apply(&args, &unlock, global, env)
+        }
     }
 }
 
@@ -178,7 +190,8 @@ fn unlock(identity: Option<&Path>, passphrase_env: Option<&str>) -> Result<Unloc
 }
 
 /// The old key's public.json, refused unless it is a threshold RSA key.
-fn read_old_public(path: &Path) -> Result<PublicFile, Failure> {
+fn read_old_public(path: &Path, threshold: Option<u16>) -> Result<PublicFile, Failure> {
+    super::frost::refuse_for_rsa_reshare(path, threshold)?;
     let public = read_public(path)?;
     if public.algorithm != "RSASHA256" {
         return Err(Failure::input(format!(
@@ -226,7 +239,7 @@ fn deal(
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
-    let public = read_old_public(&args.public)?;
+    let public = read_old_public(&args.public, Some(args.threshold))?;
     let recipients = args
         .recipients
         .iter()
@@ -346,7 +359,11 @@ fn deal(
 }
 
 /// Reads an age file's plaintext, at most `max` bytes, with the holder's credential.
-fn decrypt(path: &Path, unlock: &Unlock, max: u64) -> Result<Zeroizing<Vec<u8>>, Failure> {
+pub(super) fn decrypt(
+    path: &Path,
+    unlock: &Unlock,
+    max: u64,
+) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path)
         .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
@@ -385,7 +402,7 @@ fn combine(
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
-    let public = read_old_public(public_path)?;
+    let public = read_old_public(public_path, None)?;
     let mut commitments: Vec<CommitmentsFile> = Vec::new();
     for path in commitments_paths {
         let name = path.display();

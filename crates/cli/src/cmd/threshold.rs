@@ -9,7 +9,8 @@
 //!   this KSR, this key, this bundle and these bytes and whose proofs verify,
 //!   and signs the SKR through the normal signer path (every check, SKR-VERIFY).
 //!
-//! FROST (Ed25519) needs two rounds; its offline flow is not done here.
+//! FROST (Ed25519) keys sign in two rounds, with `threshold package`
+//! between them: see `frost.rs`.
 
 use std::io::{Read as _, Write as _};
 use std::iter;
@@ -19,7 +20,7 @@ use ceremony_dnssec::{parse_name, DigestAlgorithm, Ds};
 use ceremony_formats::{icann, Document};
 use ceremony_keys::keystore::{AgeIdentity, Unlock};
 use ceremony_signer::threshold::{
-    admit, hex32, partials_for, schema_keys, sha256, signed_data, Partials, ThresholdCombiner,
+    admit, hex32, partials_for, schema_keys, sha256, signed_data_for, Partials, ThresholdCombiner,
 };
 use ceremony_signer::{check, sign_ksr, KeyRing, SignError, SignRequest, SignerConfig};
 use ceremony_threshold::shoup::{self, DealProgress, KeyShare, ThresholdPublicKey};
@@ -38,6 +39,8 @@ use crate::ceremony_log::{check_report, declared_ksk, file_read, key_event, Reco
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
+#[path = "frost.rs"]
+mod frost;
 #[path = "reshare.rs"]
 mod reshare;
 
@@ -58,7 +61,7 @@ pub enum ThresholdAlgorithm {
     /// Shoup 2000 threshold RSA, RSASHA256 (algorithm 8).
     #[value(name = "RSASHA256")]
     Rsasha256,
-    /// FROST Ed25519 (RFC 9591): not available offline yet.
+    /// FROST Ed25519 (RFC 9591), signed in two rounds.
     #[value(name = "ED25519")]
     Ed25519,
 }
@@ -137,6 +140,8 @@ pub enum ThresholdCommand {
         /// Record this as a ceremony in DIR/transcript; the partials file must be inside DIR.
         #[arg(long, value_name = "DIR")]
         ceremony: Option<PathBuf>,
+        #[command(flatten)]
+        rounds: frost::RoundArgs,
     },
     /// Verify the holders' partials, combine them, and write the SKR.
     Combine {
@@ -163,10 +168,15 @@ pub enum ThresholdCommand {
         /// Record this as a ceremony in DIR/transcript; the SKR must be inside DIR.
         #[arg(long, value_name = "DIR")]
         ceremony: Option<PathBuf>,
+        /// FROST: the signing package the partials are for.
+        #[arg(long, value_name = "FILE")]
+        package: Option<PathBuf>,
     },
     /// Move the key to new holders or a new threshold without rebuilding it.
     #[command(subcommand)]
     Reshare(reshare::ReshareCommand),
+    /// FROST: build the signing package from the holders' round-one commitments.
+    Package(frost::PackageArgs),
 }
 
 /// `public.json`: everything public about the threshold key.
@@ -236,6 +246,7 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
             yes,
             output,
             ceremony,
+            rounds,
         } => {
             let unlock = match (&identity, &passphrase_env) {
                 (Some(path), _) => Unlock::identity_from_file(path),
@@ -243,22 +254,22 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
                 (None, None) => return Err(Failure::input("give --identity or --passphrase-env")),
             }
             .map_err(Failure::input)?;
-            holder_sign(
-                &HolderArgs {
-                    ksr,
-                    public,
-                    share,
-                    config,
-                    schema,
-                    previous_skr,
-                    yes,
-                    output,
-                    ceremony,
-                },
-                &unlock,
-                global,
-                env,
-            )
+            let args = HolderArgs {
+                ksr,
+                public,
+                share,
+                config,
+                schema,
+                previous_skr,
+                yes,
+                output,
+                ceremony,
+            };
+            if frost::is_frost(&args.public)? {
+                return frost::holder_sign(&args, &rounds, &unlock, global, env);
+            }
+            rounds.refuse_for_rsa()?;
+            holder_sign(&args, &unlock, global, env)
         }
         ThresholdCommand::Combine {
             ksr,
@@ -269,16 +280,33 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
             previous_skr,
             output,
             ceremony,
-        } => combine(
-            &ksr,
-            &public,
-            &partials,
-            (&config, &schema, previous_skr.as_deref()),
-            (&output, ceremony.as_deref()),
-            global,
-            env,
-        ),
+            package,
+        } => {
+            if frost::is_frost(&public)? {
+                return frost::combine(
+                    &ksr,
+                    &public,
+                    package.as_deref(),
+                    &partials,
+                    (&config, &schema, previous_skr.as_deref()),
+                    (&output, ceremony.as_deref()),
+                    global,
+                    env,
+                );
+            }
+            frost::refuse_package_for_rsa(package.as_deref())?;
+            combine(
+                &ksr,
+                &public,
+                &partials,
+                (&config, &schema, previous_skr.as_deref()),
+                (&output, ceremony.as_deref()),
+                global,
+                env,
+            )
+        }
         ThresholdCommand::Reshare(command) => reshare::run(command, global, env),
+        ThresholdCommand::Package(args) => frost::package(&args, global, env),
     }
 }
 
@@ -297,10 +325,7 @@ struct DealArgs {
 
 fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
     if args.algorithm == ThresholdAlgorithm::Ed25519 {
-        return Err(Failure::input(
-            "threshold ED25519 (FROST) needs two signing rounds; its offline flow is not implemented",
-        )
-        .hint("use --algorithm RSASHA256"));
+        return frost::deal(args, global, env);
     }
     let owner = parse_name(&args.zone)
         .map_err(|e| Failure::input(format!("--zone {:?}: {e}", args.zone)))?;
@@ -618,6 +643,19 @@ fn recompute(
     public: &ThresholdPublicKey,
     now: jiff::Timestamp,
 ) -> Result<Recomputed, Failure> {
+    let dnskey = public.dnskey().map_err(|e| Failure::input(e.to_string()))?;
+    recompute_for(ksr_path, config_path, schema, previous, &dnskey, now)
+}
+
+/// [`recompute`] for any group key given as its KSK DNSKEY (Shoup RSA or FROST Ed25519).
+fn recompute_for(
+    ksr_path: &Path,
+    config_path: &Path,
+    schema: &str,
+    previous: Option<&Path>,
+    dnskey: &ceremony_dnssec::Dnskey,
+    now: jiff::Timestamp,
+) -> Result<Recomputed, Failure> {
     let config = SignerConfig::load(config_path).map_err(sign_failure)?;
     let bytes = ceremony_formats::read_bounded(ksr_path)?;
     let ksr_sha256 = sha256(&bytes);
@@ -630,7 +668,7 @@ fn recompute(
         .map(|path| read_document(path, Format::Icann).and_then(super::expect_skr))
         .transpose()?
         .map(|(_, skr)| skr);
-    let data = signed_data(&ksr, &schema, &config, public, now).map_err(sign_failure)?;
+    let data = signed_data_for(&ksr, &schema, &config, dnskey, now).map_err(sign_failure)?;
     Ok(Recomputed {
         input,
         ksr,

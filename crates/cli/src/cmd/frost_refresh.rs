@@ -1,0 +1,342 @@
+//! `ceremony threshold reshare refresh|apply`: new shares of the same FROST
+//! Ed25519 key for the holders listed, offline, with files only.
+//!
+//! * `refresh` needs no share (frost-ed25519 3.0's trusted-dealer refresh):
+//!   from `public.json` it makes one zero-share per listed holder, each
+//!   age-encrypted to that holder, and the refreshed `public.json` (same group
+//!   key, so the same DNSKEY and DS; new verifying shares).
+//! * `apply` is run by each listed holder: it adds its zero-share to its
+//!   share, checks the result against the refreshed `public.json`, and writes
+//!   its new share, encrypted to itself.
+//!
+//! Holders left out can no longer sign with the refreshed ones. A FROST key
+//! keeps its threshold (frost-core 3.0 refreshes with a sharing of zero of the
+//! group's own degree): another threshold is refused, as is a new holder (an
+//! enrolment needs the repair protocol, which is in the library only).
+
+use std::path::{Path, PathBuf};
+
+use ceremony_keys::keystore::Unlock;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::super::reshare::decrypt;
+use super::super::{encrypt, MAX_SHARE_FILE};
+use super::{
+    create_dir, is_frost, read_public, read_share, sealers, PublicFile, ShareFile, ALGORITHM,
+    PUBLIC_FORMAT, SHARE_FORMAT,
+};
+use crate::args::Global;
+
+use crate::cmd::{emit, emit_json, write_output};
+use crate::render;
+use crate::{Env, Failure};
+use ceremony_threshold::frost::{self, Holder, KeyPackage};
+
+/// The format tag of a refresh's zero-share file's plaintext.
+const ZERO_SHARE_FORMAT: &str = "ceremony-frost-zero-share/1";
+
+/// `threshold reshare refresh`: new shares of the same FROST key, for the
+/// holders listed; every other share stops combining with them.
+#[derive(Debug, clap::Args)]
+pub struct RefreshArgs {
+    /// The FROST key's public.json.
+    #[arg(long, value_name = "FILE")]
+    public: PathBuf,
+    /// The holders who keep signing, e.g. 1,3 (at least the threshold).
+    #[arg(long, value_name = "I,J,…", value_delimiter = ',', required = true)]
+    holders: Vec<u16>,
+    /// The threshold after the refresh: a FROST key keeps its own.
+    #[arg(long, value_name = "K")]
+    threshold: Option<u16>,
+    /// One age X25519 recipient (age1…) per listed holder, in the order of --holders.
+    #[arg(
+        long = "recipient",
+        value_name = "AGE_RECIPIENT",
+        required_unless_present = "passphrase_env"
+    )]
+    recipients: Vec<String>,
+    /// Encrypt every zero-share with the one passphrase in this variable (demonstrations only).
+    #[arg(long, value_name = "VAR", conflicts_with = "recipients")]
+    passphrase_env: Option<String>,
+    /// The directory to write the new public.json and zero-share-<j>.age into.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: PathBuf,
+}
+
+/// `threshold reshare apply`: a holder adds its zero-share to its share.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// The FROST key's current public.json.
+    #[arg(long, value_name = "FILE")]
+    public: PathBuf,
+    /// The refreshed public.json that `reshare refresh` wrote.
+    #[arg(long, value_name = "FILE")]
+    new_public: PathBuf,
+    /// Your current share file (share-<j>.age).
+    #[arg(long, value_name = "FILE")]
+    share: PathBuf,
+    /// Your zero-share file (zero-share-<j>.age).
+    #[arg(long, value_name = "FILE")]
+    zero_share: PathBuf,
+    /// Your age identity file; your new share is encrypted to its recipient.
+    #[arg(long, value_name = "FILE", required_unless_present = "passphrase_env")]
+    pub(crate) identity: Option<PathBuf>,
+    /// Your passphrase is in this variable (demonstrations only).
+    #[arg(long, value_name = "VAR", conflicts_with = "identity")]
+    pub(crate) passphrase_env: Option<String>,
+    /// The directory to write your new share-<j>.age into.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: PathBuf,
+}
+
+/// A zero-share file's plaintext: secret; only its holder may read it.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ZeroShareFile {
+    format: String,
+    key_tag: u16,
+    holder: u16,
+    zero_share: frost::SecretShare,
+}
+
+/// Refuses a FROST key where only threshold RSA keys are reshared.
+///
+/// # Errors
+/// A usage failure naming the FROST commands, when `path` is a FROST key.
+pub(crate) fn refuse_for_rsa_reshare(path: &Path, threshold: Option<u16>) -> Result<(), Failure> {
+    if !is_frost(path)? {
+        return Ok(());
+    }
+    let public = read_public(path)?;
+    if let Some(k) = threshold {
+        frost::reshare::check_threshold(&public.group_key, k)
+            .map_err(|e| Failure::input(format!("{}: {e}", path.display())))?;
+    }
+    Err(Failure::input(format!(
+        "{}: a FROST (ED25519) key is not reshared by dealing sub-shares",
+        path.display()
+    ))
+    .hint("use threshold reshare refresh and threshold reshare apply"))
+}
+
+/// `threshold reshare refresh`, by anyone (it needs no share): one
+/// zero-share per listed holder and the refreshed public.json.
+pub(crate) fn refresh(
+    args: &RefreshArgs,
+    global: &Global,
+    env: &mut dyn Env,
+) -> Result<u8, Failure> {
+    let public = read_public(&args.public)?;
+    let name = args.public.display();
+    if let Some(k) = args.threshold {
+        frost::reshare::check_threshold(&public.group_key, k)
+            .map_err(|e| Failure::input(format!("{name}: {e}")))?;
+    }
+    let known = public.group_key.holders();
+    let mut listed = args.holders.clone();
+    listed.sort_unstable();
+    listed.dedup();
+    if listed.len() != args.holders.len() {
+        return Err(Failure::input(format!(
+            "--holders {:?}: a holder is listed twice",
+            args.holders
+        )));
+    }
+    if let Some(h) = args.holders.iter().find(|h| !known.contains(h)) {
+        return Err(Failure::input(format!(
+            "--holders: {name} has no holder {h} (its holders are {known:?}); \
+             a FROST refresh cannot enrol new holders"
+        )));
+    }
+    let count =
+        u16::try_from(args.holders.len()).map_err(|_| Failure::input("too many --holders"))?;
+    let sealers = sealers(&args.recipients, args.passphrase_env.as_deref(), count)?;
+    create_dir(&args.output)?;
+    let zero_path = |j: u16| args.output.join(format!("zero-share-{j}.age"));
+    let public_path = args.output.join("public.json");
+    if let Some(path) = args
+        .holders
+        .iter()
+        .map(|j| zero_path(*j))
+        .chain([public_path.clone()])
+        .find(|p| p.exists())
+    {
+        return Err(Failure::input(format!(
+            "{} exists: refresh output is never overwritten",
+            path.display()
+        )));
+    }
+    let (zero_shares, group) =
+        frost::refresh::deal_refresh(&public.group_key, &args.holders, &mut rand_core::OsRng)
+            .map_err(|e| Failure::input(format!("cannot refresh {name}: {e}")))?;
+    let mut sealed = Vec::new();
+    for ((zero_share, holder), sealer) in zero_shares.into_iter().zip(&args.holders).zip(&sealers) {
+        let plain = ZeroShareFile {
+            format: ZERO_SHARE_FORMAT.to_owned(),
+            key_tag: public.key_tag,
+            holder: *holder,
+            zero_share,
+        };
+        let text = Zeroizing::new(serde_json::to_vec(&plain).map_err(|e| {
+            Failure::environment(format!("cannot encode the zero-share of {holder}: {e}"))
+        })?);
+        drop(plain);
+        let armored = encrypt(sealer.as_ref(), &text).map_err(|e| {
+            Failure::environment(format!("cannot encrypt the zero-share of {holder}: {e}"))
+        })?;
+        sealed.push((*holder, armored));
+    }
+    let new_public = PublicFile {
+        format: PUBLIC_FORMAT.to_owned(),
+        algorithm: ALGORITHM.to_owned(),
+        threshold: public.threshold,
+        holders: count,
+        key_tag: public.key_tag,
+        group_key: group,
+    };
+    let text = serde_json::to_string_pretty(&new_public).unwrap_or_default() + "\n";
+    let written = write_output(&public_path, &text)?;
+    let mut files = Vec::new();
+    for (j, armored) in &sealed {
+        files.push((*j, write_output(&zero_path(*j), armored)?));
+    }
+    if global.json {
+        emit_json(
+            env,
+            &json!({
+                "key_tag": public.key_tag,
+                "holders": args.holders,
+                "public": render::file_json(&written.facts()),
+                "zero_shares": files.iter().map(|(j, w)| json!({"holder": j, "file": render::file_json(&w.facts())})).collect::<Vec<_>>(),
+            }),
+        )?;
+        return Ok(0);
+    }
+    let mut out = format!(
+        "\nRefresh of FROST key tag {} (same DNSKEY and DS): holders {:?} get new shares, \
+         any {} of them sign; every other share stops working with theirs.\n\n",
+        public.key_tag, args.holders, public.threshold
+    );
+    out.push_str(&render::file_heading("New public key", &written.facts()));
+    for (j, w) in &files {
+        out.push_str(&render::file_heading(
+            &format!("Zero-share for holder {j}"),
+            &w.facts(),
+        ));
+    }
+    out.push_str(
+        "\nEach listed holder runs threshold reshare apply, then destroys the old share.\n",
+    );
+    emit(env, &out)?;
+    Ok(0)
+}
+
+/// `threshold reshare apply`, by each listed holder: the new share, encrypted to itself.
+pub(crate) fn apply(
+    args: &ApplyArgs,
+    unlock: &Unlock,
+    global: &Global,
+    env: &mut dyn Env,
+) -> Result<u8, Failure> {
+    let old = read_public(&args.public)?;
+    let new = read_public(&args.new_public)?;
+    if new.group_key.package().verifying_key() != old.group_key.package().verifying_key() {
+        return Err(Failure::input(format!(
+            "{}: another group key than {} (key tag {} vs {}): a refresh keeps the key",
+            args.new_public.display(),
+            args.public.display(),
+            new.key_tag,
+            old.key_tag
+        )));
+    }
+    let share = read_share(&args.share, unlock, &old)?;
+    let zname = args.zero_share.display();
+    let plain = decrypt(&args.zero_share, unlock, MAX_SHARE_FILE)?;
+    let zero: ZeroShareFile = serde_json::from_slice(&plain)
+        .map_err(|e| Failure::input(format!("{zname}: not a FROST zero-share: {e}")))?;
+    drop(plain);
+    if zero.format != ZERO_SHARE_FORMAT || zero.holder != share.index || zero.key_tag != old.key_tag
+    {
+        return Err(Failure::input(format!(
+            "{zname}: a zero-share ({:?}) for holder {} of key tag {}, not for holder {} of key tag {}",
+            zero.format, zero.holder, zero.key_tag, share.index, old.key_tag
+        )));
+    }
+    let index = share.index;
+    let refreshed = share
+        .key_package
+        .refresh(zero.zero_share, &new.group_key)
+        .map_err(|e| Failure::input(format!("{zname}: {e}")))?;
+    drop(share);
+    // frost-core 3.0's refresh_share keeps the old verifying share in the key
+    // package; the one that belongs to the new signing share is derived from it.
+    let stale = refreshed.key_package();
+    let holder = Holder::from_key_package(KeyPackage::new(
+        *stale.identifier(),
+        *stale.signing_share(),
+        (*stale.signing_share()).into(),
+        *stale.verifying_key(),
+        *stale.min_signers(),
+    ));
+    drop(refreshed);
+    let package = holder.key_package();
+    if new
+        .group_key
+        .package()
+        .verifying_shares()
+        .get(package.identifier())
+        != Some(package.verifying_share())
+    {
+        return Err(Failure::input(format!(
+            "{zname}: the refreshed share of holder {index} does not match {}'s verifying share",
+            args.new_public.display()
+        )));
+    }
+    let sealer: Box<dyn age::Recipient> = match unlock {
+        Unlock::Identity(id) => Box::new(id.to_public()),
+        Unlock::Passphrase(p) => Box::new(age::scrypt::Recipient::new(p.clone())),
+    };
+    let out_path = args.output.join(format!("share-{index}.age"));
+    if out_path.exists() {
+        return Err(Failure::input(format!(
+            "{} exists: a share is never overwritten",
+            out_path.display()
+        )));
+    }
+    let file = ShareFile {
+        format: SHARE_FORMAT.to_owned(),
+        algorithm: ALGORITHM.to_owned(),
+        threshold: new.threshold,
+        holders: new.holders,
+        index,
+        key_tag: new.key_tag,
+        key_package: holder,
+    };
+    let text = Zeroizing::new(
+        serde_json::to_vec(&file)
+            .map_err(|e| Failure::environment(format!("cannot encode the new share: {e}")))?,
+    );
+    drop(file);
+    let armored = encrypt(sealer.as_ref(), &text)
+        .map_err(|e| Failure::environment(format!("cannot encrypt the new share: {e}")))?;
+    create_dir(&args.output)?;
+    let written = write_output(&out_path, &armored)?;
+    if global.json {
+        emit_json(
+            env,
+            &json!({"holder": index, "key_tag": new.key_tag, "share": render::file_json(&written.facts())}),
+        )?;
+    } else {
+        let mut out = format!(
+            "\nHolder {index} refreshed its share of FROST key tag {}; use it with {}.\n\n",
+            new.key_tag,
+            args.new_public.display()
+        );
+        out.push_str(&render::file_heading("New share", &written.facts()));
+        out.push_str("\nDestroy the old share: it no longer signs with the new ones.\n");
+        emit(env, &out)?;
+    }
+    Ok(0)
+}
