@@ -246,17 +246,33 @@ pub enum TranscriptCommand {
         /// The witness's key file (from `transcript witness-keygen`).
         #[arg(long, value_name = "FILE")]
         key_file: PathBuf,
+        /// The age identity file the key file is encrypted to (AGE-SECRET-KEY-1…).
+        #[arg(long, value_name = "FILE", required_unless_present = "passphrase_env")]
+        identity: Option<PathBuf>,
+        /// The key file's passphrase is in this variable.
+        #[arg(long, value_name = "VAR", conflicts_with = "identity")]
+        passphrase_env: Option<String>,
         /// The verifier key of a log this witness follows.
         #[arg(long = "log-key", value_name = "VKEY", required = true)]
         log_keys: Vec<String>,
     },
-    /// Make a witness key: write its key file, print its verifier key.
+    /// Make a witness key: write its key file, age-encrypted, and print its verifier key.
     WitnessKeygen {
         /// The witness's name, e.g. witness.example/w1.
         name: String,
         /// Where to write the key file (mode 0600; never overwritten).
         #[arg(long, value_name = "FILE")]
         key_file: PathBuf,
+        /// Encrypt the key file to this age X25519 recipient (age1…).
+        #[arg(
+            long,
+            value_name = "AGE_RECIPIENT",
+            required_unless_present = "passphrase_env"
+        )]
+        recipient: Option<String>,
+        /// Encrypt the key file with the passphrase in this variable.
+        #[arg(long, value_name = "VAR", conflicts_with = "recipient")]
+        passphrase_env: Option<String>,
     },
     /// Store an offline witness's cosignature with the checkpoint it cosigns.
     Attach {

@@ -14,6 +14,7 @@ mod env;
 mod failure;
 mod fsutil;
 mod render;
+mod sealed;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -716,14 +716,36 @@ fn the_witness_cosigns_a_consistent_history_and_refuses_any_other() {
     let tmp = tempfile::tempdir().expect("tmp");
     let key_file = tmp.path().join("witness.key");
     let state = tmp.path().join("state");
+    let (identity, recipient) = common::age_identity(tmp.path(), "witness.id");
     let gen = ceremony(&[
         "transcript",
         "witness-keygen",
         "witness.example/w1",
         "--key-file",
         s(&key_file),
+        "--recipient",
+        &recipient,
     ]);
     gen.expect_code(0);
+    // Only age ciphertext is on the disk, readable by the owner alone.
+    let stored = std::fs::read_to_string(&key_file).expect("key file");
+    assert!(
+        stored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{stored}"
+    );
+    assert!(
+        !stored.contains("PRIVATE+KEY"),
+        "the witness key is in the clear"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     let witness_key = gen.stdout.trim().to_owned();
     assert!(
         witness_key.starts_with("witness.example/w1+"),
@@ -736,8 +758,28 @@ fn the_witness_cosigns_a_consistent_history_and_refuses_any_other() {
         "witness.example/w1",
         "--key-file",
         s(&key_file),
+        "--recipient",
+        &recipient,
     ])
     .expect_code(2);
+
+    // Another identity cannot open the key file.
+    let (stranger_id, _) = common::age_identity(tmp.path(), "stranger.id");
+    ceremony(&[
+        "transcript",
+        "cosign",
+        "--state",
+        s(&state),
+        "--key-file",
+        s(&key_file),
+        "--identity",
+        s(&stranger_id),
+        "--log-key",
+        "ceremony.example/x+00000000+AAAA",
+        "-",
+    ])
+    .expect_code(2)
+    .expect_stderr(&["witness.key: cannot decrypt"]);
 
     let mut a = test_log(&tmp.path().join("a"), 3, "a");
     let mut b = test_log(&tmp.path().join("b"), 3, "b");
@@ -756,6 +798,8 @@ fn the_witness_cosigns_a_consistent_history_and_refuses_any_other() {
             s(&state),
             "--key-file",
             s(&key_file),
+            "--identity",
+            s(&identity),
             "--log-key",
             &log_key,
             s(req),
@@ -811,6 +855,8 @@ fn the_witness_cosigns_a_consistent_history_and_refuses_any_other() {
         s(&state),
         "--key-file",
         s(&key_file),
+        "--identity",
+        s(&identity),
         "--log-key",
         &other_key,
         s(&a5),
@@ -828,6 +874,8 @@ fn the_witness_cosigns_a_consistent_history_and_refuses_any_other() {
         s(&state),
         "--key-file",
         s(&key_file),
+        "--identity",
+        s(&identity),
         "--log-key",
         &stranger,
         s(&a5),
@@ -850,6 +898,8 @@ fn the_witness_cosigns_a_consistent_history_and_refuses_any_other() {
             s(&state),
             "--key-file",
             s(&key_file),
+            "--identity",
+            s(&identity),
             "--log-key",
             &log_key,
             "-",

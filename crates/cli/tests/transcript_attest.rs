@@ -200,7 +200,19 @@ fn approvals_are_signed_by_the_tcrs_and_held_to_the_quorum_rule() {
 /// A witness key made by `transcript witness-keygen`: (key file, verifier key).
 fn witness(dir: &Path, name: &str) -> (PathBuf, String) {
     let file = dir.join(format!("{}.key", name.replace('/', "-")));
-    let run = ceremony(&["transcript", "witness-keygen", name, "--key-file", s(&file)]);
+    // The key file is sealed to an age identity kept beside it (`.id`).
+    let id_name = file.with_extension("id");
+    let (_, recipient) =
+        common::age_identity(dir, &id_name.file_name().expect("name").to_string_lossy());
+    let run = ceremony(&[
+        "transcript",
+        "witness-keygen",
+        name,
+        "--key-file",
+        s(&file),
+        "--recipient",
+        &recipient,
+    ]);
     run.expect_code(0);
     (file, run.stdout.trim().to_owned())
 }
@@ -262,6 +274,8 @@ fn cosign(dir: &Path, key_file: &Path, state: &Path, out: &Path) -> PathBuf {
         s(state),
         "--key-file",
         s(key_file),
+        "--identity",
+        s(&key_file.with_extension("id")),
         "--log-key",
         &log_key,
         s(&request),

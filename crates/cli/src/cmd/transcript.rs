@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use ceremony_formats::Fingerprint;
+use ceremony_keys::keystore::Unlock;
 use ceremony_transcript::checkpoint::{fmt_hash, Cosigned};
 use ceremony_transcript::entry::{CheckStatus, Entry, TCR_ROLE};
 use ceremony_transcript::log::{CHECKPOINT_DIR, DATA_FILE, INDEX_FILE, TRANSCRIPT_DIR};
@@ -89,10 +90,29 @@ pub fn run(command: TranscriptCommand, global: &Global, env: &mut dyn Env) -> Re
             request,
             state,
             key_file,
+            identity,
+            passphrase_env,
             log_keys,
-        } => cosign(&request, &state, &key_file, &log_keys, global, env),
-        TranscriptCommand::WitnessKeygen { name, key_file } => {
-            witness_keygen(&name, &key_file, global, env)
+        } => {
+            let unlock =
+                crate::sealed::unlock_from(identity.as_deref(), passphrase_env.as_deref())?;
+            let cosigner = read_witness_key(&key_file, &unlock)?;
+            cosign(&request, &state, cosigner, &log_keys, global, env)
+        }
+        TranscriptCommand::WitnessKeygen {
+            name,
+            key_file,
+            recipient,
+            passphrase_env,
+        } => {
+            let to = match (&recipient, &passphrase_env) {
+                (Some(r), _) => crate::sealed::SealTo::recipient(r, "--recipient")?,
+                (None, Some(var)) => crate::sealed::SealTo::Passphrase(
+                    Unlock::passphrase_from_env(var).map_err(Failure::input)?,
+                ),
+                (None, None) => return Err(Failure::input("give --recipient or --passphrase-env")),
+            };
+            witness_keygen(&name, &key_file, &to, global, env)
         }
         TranscriptCommand::Attach {
             dir,
@@ -1164,15 +1184,19 @@ fn verify_proof(
 // ---------------------------------------------------------------------------
 // The witness, offline.
 
-fn read_witness_key(path: &Path) -> Result<Cosigner, Failure> {
+/// The largest witness key file read.
+const MAX_WITNESS_KEY_FILE: u64 = 16 * 1024;
+
+fn read_witness_key(path: &Path, unlock: &Unlock) -> Result<Cosigner, Failure> {
     let bad = |why: &str| {
         Failure::input(format!("{}: not a witness key file: {why}", path.display())).hint(
             "a witness key file is one line PRIVATE+KEY+<name>+<key ID>+<base64>, as transcript witness-keygen writes it",
         )
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|err| Failure::input(format!("{}: cannot read: {err}", path.display())))?;
-    let line = text.strip_suffix('\n').unwrap_or(&text);
+    // The plaintext, its base64 and the seed are the witness's secret: wiped after use.
+    let plain = crate::sealed::open(path, unlock, MAX_WITNESS_KEY_FILE)?;
+    let text = std::str::from_utf8(&plain).map_err(|_| bad("the key is not UTF-8 text"))?;
+    let line = text.strip_suffix('\n').unwrap_or(text);
     let rest = line
         .strip_prefix(PRIVATE_KEY_PREFIX)
         .ok_or_else(|| bad("it does not start with PRIVATE+KEY+"))?;
@@ -1180,9 +1204,11 @@ fn read_witness_key(path: &Path) -> Result<Cosigner, Failure> {
     let (Some(name), Some(key_id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("expected <name>+<key ID>+<base64>"));
     };
-    let raw = BASE64
-        .decode(b64)
-        .map_err(|_| bad("the key is not base64"))?;
+    let raw = zeroize::Zeroizing::new(
+        BASE64
+            .decode(b64)
+            .map_err(|_| bad("the key is not base64"))?,
+    );
     let [kind, seed @ ..] = raw.as_slice() else {
         return Err(bad("the key is empty"));
     };
@@ -1191,9 +1217,10 @@ fn read_witness_key(path: &Path) -> Result<Cosigner, Failure> {
             "its type is 0x{kind:02x}, a witness signs cosignature/v1 (0x04)"
         )));
     }
-    let seed: [u8; 32] = seed
-        .try_into()
-        .map_err(|_| bad("an Ed25519 seed is 32 bytes"))?;
+    let seed: zeroize::Zeroizing<[u8; 32]> = zeroize::Zeroizing::new(
+        seed.try_into()
+            .map_err(|_| bad("an Ed25519 seed is 32 bytes"))?,
+    );
     let cosigner = Cosigner::from_seed(name, &seed).map_err(|e| bad(&e.to_string()))?;
     if cosigner.verifier_key().key_id().to_string() != key_id {
         return Err(bad("its key ID does not match its key"));
@@ -1204,12 +1231,11 @@ fn read_witness_key(path: &Path) -> Result<Cosigner, Failure> {
 fn cosign(
     request: &Path,
     state: &Path,
-    key_file: &Path,
+    cosigner: Cosigner,
     log_keys: &[String],
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
-    let cosigner = read_witness_key(key_file)?;
     let log_keys = parse_keys("--log-key", log_keys)?;
     let time = now(global, env)?.as_second();
     let time = u64::try_from(time)
@@ -1328,40 +1354,42 @@ fn attach(
 fn witness_keygen(
     name: &str,
     key_file: &Path,
+    to: &crate::sealed::SealTo,
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
-    use std::io::Write as _;
-    let seed = ceremony_transcript::note::generate_seed()
-        .map_err(|e| Failure::environment(e.to_string()))?;
+    let seed = zeroize::Zeroizing::new(
+        ceremony_transcript::note::generate_seed()
+            .map_err(|e| Failure::environment(e.to_string()))?,
+    );
     let cosigner = Cosigner::from_seed(name, &seed).map_err(|e| Failure::input(e.to_string()))?;
     let key = cosigner.verifier_key();
-    let mut raw = vec![SignatureType::COSIGNATURE_V1.0];
-    raw.extend_from_slice(&seed);
-    let line = format!(
+    let mut raw = zeroize::Zeroizing::new(vec![SignatureType::COSIGNATURE_V1.0]);
+    raw.extend_from_slice(seed.as_slice());
+    let line = zeroize::Zeroizing::new(format!(
         "{PRIVATE_KEY_PREFIX}{name}+{}+{}\n",
         key.key_id(),
-        BASE64.encode(&raw)
-    );
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(key_file).map_err(|err| {
+        BASE64.encode(raw.as_slice())
+    ));
+    // Only the age ciphertext touches the disk.
+    let sealed = crate::sealed::seal(to, line.as_bytes()).map_err(|e| {
+        Failure::environment(format!("{}: cannot encrypt: {e}", key_file.display()))
+    })?;
+    ceremony_durable::create_new(
+        key_file,
+        sealed.as_bytes(),
+        ceremony_durable::Access::Private,
+    )
+    .map_err(|err| {
         if err.kind() == std::io::ErrorKind::AlreadyExists {
             Failure::input(format!(
                 "{} exists: a key file is never overwritten",
                 key_file.display()
             ))
         } else {
-            Failure::environment(format!("{}: cannot create: {err}", key_file.display()))
+            Failure::environment(format!("{}: {err}", key_file.display()))
         }
     })?;
-    file.write_all(line.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|err| {
-            Failure::environment(format!("{}: cannot write: {err}", key_file.display()))
-        })?;
     if global.json {
         emit_json(
             env,

@@ -407,3 +407,13 @@ pub fn example_ksr(
     .expect("ksr");
     std::fs::write(path, ceremony_formats::icann::write_ksr(&ksr)).expect("write the KSR");
 }
+
+/// A fresh age X25519 identity written to `dir/name`: (identity file, recipient `age1…`).
+pub fn age_identity(dir: &Path, name: &str) -> (PathBuf, String) {
+    use age::secrecy::ExposeSecret as _;
+    let identity = age::x25519::Identity::generate();
+    let path = dir.join(name);
+    std::fs::write(&path, format!("{}\n", identity.to_string().expose_secret()))
+        .expect("identity file");
+    (path, identity.to_public().to_string())
+}

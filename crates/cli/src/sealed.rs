@@ -1,0 +1,118 @@
+//! Secrets in files: age-encrypted (ASCII armor) to one holder's X25519
+//! recipient or to a passphrase, never in the clear.
+//!
+//! Shares, sub-shares and witness keys are written through [`seal`] and
+//! read back through [`open`], which bounds the read and returns the
+//! plaintext in a buffer wiped on drop.
+
+use std::io::{Read as _, Write as _};
+use std::iter;
+use std::path::Path;
+
+use ceremony_keys::keystore::Unlock;
+use zeroize::Zeroizing;
+
+use crate::Failure;
+
+/// Whom a secret is sealed to.
+pub enum SealTo {
+    /// One holder's age X25519 recipient (`age1…`).
+    Recipient(age::x25519::Recipient),
+    /// A passphrase (scrypt).
+    Passphrase(Unlock),
+}
+
+impl SealTo {
+    /// Parses an `age1…` recipient, naming the option it came from on error.
+    ///
+    /// # Errors
+    /// Exit 2 when it is not an age X25519 recipient.
+    pub fn recipient(text: &str, option: &str) -> Result<SealTo, Failure> {
+        text.parse::<age::x25519::Recipient>()
+            .map(SealTo::Recipient)
+            .map_err(|e| {
+                Failure::input(format!(
+                    "{option} {text:?} is not an age X25519 recipient: {e}"
+                ))
+            })
+    }
+}
+
+/// Encrypts `plaintext` to `to`, as ASCII-armored age.
+///
+/// # Errors
+/// A description of what failed (an encryption error of `age`).
+pub fn seal(to: &SealTo, plaintext: &[u8]) -> Result<String, String> {
+    use age::armor::{ArmoredWriter, Format as Armor};
+    let scrypt;
+    let recipient: &dyn age::Recipient = match to {
+        SealTo::Recipient(r) => r,
+        SealTo::Passphrase(Unlock::Passphrase(p)) => {
+            scrypt = age::scrypt::Recipient::new(p.clone());
+            &scrypt
+        }
+        SealTo::Passphrase(Unlock::Identity(_)) => return Err("not a passphrase".to_owned()),
+    };
+    let encryptor =
+        age::Encryptor::with_recipients(iter::once(recipient)).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let armored =
+        ArmoredWriter::wrap_output(&mut out, Armor::AsciiArmor).map_err(|e| e.to_string())?;
+    let mut writer = encryptor.wrap_output(armored).map_err(|e| e.to_string())?;
+    writer.write_all(plaintext).map_err(|e| e.to_string())?;
+    writer
+        .finish()
+        .and_then(|armored| armored.finish())
+        .map_err(|e| e.to_string())?;
+    String::from_utf8(out).map_err(|_| "armor is not text".to_owned())
+}
+
+/// Reads and decrypts the age file at `path` (at most `max` bytes) with `unlock`.
+///
+/// # Errors
+/// Exit 2 naming the file: unreadable, not age, or not decryptable with `unlock`.
+pub fn open(path: &Path, unlock: &Unlock, max: u64) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
+    let mut ciphertext = Vec::new();
+    file.take(max)
+        .read_to_end(&mut ciphertext)
+        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
+    let decryptor =
+        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(ciphertext.as_slice()))
+            .map_err(|e| Failure::input(format!("{name}: not an age file: {e}")))?;
+    let scrypt;
+    let identity: &dyn age::Identity = match unlock {
+        Unlock::Passphrase(p) => {
+            scrypt = age::scrypt::Identity::new(p.clone());
+            &scrypt
+        }
+        Unlock::Identity(id) => id,
+    };
+    let mut reader = decryptor
+        .decrypt(iter::once(identity))
+        .map_err(|e| Failure::input(format!("{name}: cannot decrypt: {e}")))?
+        .take(max.saturating_sub(1));
+    let mut plain = Zeroizing::new(Vec::new());
+    reader
+        .read_to_end(&mut plain)
+        .map_err(|e| Failure::input(format!("{name}: cannot decrypt: {e}")))?;
+    Ok(plain)
+}
+
+/// The unlock given by exactly one of `--identity FILE` or `--passphrase-env VAR`.
+///
+/// # Errors
+/// Exit 2 when neither is given or the source cannot be read.
+pub fn unlock_from(
+    identity: Option<&Path>,
+    passphrase_env: Option<&str>,
+) -> Result<Unlock, Failure> {
+    match (identity, passphrase_env) {
+        (Some(path), _) => Unlock::identity_from_file(path),
+        (None, Some(var)) => Unlock::passphrase_from_env(var),
+        (None, None) => return Err(Failure::input("give --identity or --passphrase-env")),
+    }
+    .map_err(Failure::input)
+}
