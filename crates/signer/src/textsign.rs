@@ -221,44 +221,11 @@ pub fn request_policy(peer: Peer, domain: &str, dnskey_ttl: u32) -> RequestPolic
 pub fn overlay_request_policy(preset: RequestPolicy, configured: &RequestPolicy) -> RequestPolicy {
     let root = RequestPolicy::default();
     let mut out = preset;
-    // Destructured without `..`, so that a new knob cannot be forgotten here.
-    let RequestPolicy {
-        acceptable_domains,
-        num_bundles,
-        validate_signatures,
-        keys_match_zsk_policy,
-        rsa_exponent_match_zsk_policy,
-        check_cycle_length,
-        min_cycle_inception_length,
-        max_cycle_inception_length,
-        min_bundle_interval,
-        max_bundle_interval,
-        check_bundle_overlap,
-        min_validity_overlap,
-        max_validity_overlap,
-        overlap_match_zsk_policy,
-        signature_algorithms_match_zsk_policy,
-        approved_algorithms,
-        rsa_approved_exponents,
-        rsa_approved_key_sizes,
-        signature_validity_match_zsk_policy,
-        min_signature_validity,
-        max_signature_validity,
-        check_keys_match_ksk_operator_policy,
-        num_keys_per_bundle,
-        num_different_keys_in_all_bundles,
-        dns_ttl,
-        signature_check_expire_horizon,
-        signature_horizon_days,
-        check_bundle_intervals,
-        check_chain_keys,
-        check_chain_keys_in_hsm,
-        check_chain_overlap,
-        check_keys_publish_safety,
-        check_keys_retire_safety,
-    } = configured;
-    macro_rules! take {
+    // Destructured without `..`, so that a new knob cannot be forgotten here:
+    // the one list both destructures every field and takes the changed ones.
+    macro_rules! take_changed {
         ($($field:ident),* $(,)?) => {
+            let RequestPolicy { $($field),* } = configured;
             $(
                 if *$field != root.$field {
                     out.$field = $field.clone();
@@ -266,7 +233,7 @@ pub fn overlay_request_policy(preset: RequestPolicy, configured: &RequestPolicy)
             )*
         };
     }
-    take!(
+    take_changed!(
         acceptable_domains,
         num_bundles,
         validate_signatures,
