@@ -5,10 +5,10 @@
 //! read back through [`open`], which bounds the read and returns the
 //! plaintext in a buffer wiped on drop.
 
-use std::io::{Read as _, Write as _};
-use std::iter;
+use std::io::Read as _;
 use std::path::Path;
 
+use ceremony_keys::armor;
 use ceremony_keys::keystore::Unlock;
 use zeroize::Zeroizing;
 
@@ -43,7 +43,6 @@ impl SealTo {
 /// # Errors
 /// A description of what failed (an encryption error of `age`).
 pub fn seal(to: &SealTo, plaintext: &[u8]) -> Result<String, String> {
-    use age::armor::{ArmoredWriter, Format as Armor};
     let scrypt;
     let recipient: &dyn age::Recipient = match to {
         SealTo::Recipient(r) => r,
@@ -53,18 +52,7 @@ pub fn seal(to: &SealTo, plaintext: &[u8]) -> Result<String, String> {
         }
         SealTo::Passphrase(Unlock::Identity(_)) => return Err("not a passphrase".to_owned()),
     };
-    let encryptor =
-        age::Encryptor::with_recipients(iter::once(recipient)).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    let armored =
-        ArmoredWriter::wrap_output(&mut out, Armor::AsciiArmor).map_err(|e| e.to_string())?;
-    let mut writer = encryptor.wrap_output(armored).map_err(|e| e.to_string())?;
-    writer.write_all(plaintext).map_err(|e| e.to_string())?;
-    writer
-        .finish()
-        .and_then(|armored| armored.finish())
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|_| "armor is not text".to_owned())
+    armor::seal(recipient, plaintext)
 }
 
 /// Reads and decrypts the age file at `path` (at most `max` bytes) with `unlock`.
@@ -79,26 +67,9 @@ pub fn open(path: &Path, unlock: &Unlock, max: u64) -> Result<Zeroizing<Vec<u8>>
     file.take(max)
         .read_to_end(&mut ciphertext)
         .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
-    let decryptor =
-        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(ciphertext.as_slice()))
-            .map_err(|e| Failure::input(format!("{name}: not an age file: {e}")))?;
-    let scrypt;
-    let identity: &dyn age::Identity = match unlock {
-        Unlock::Passphrase(p) => {
-            scrypt = age::scrypt::Identity::new(p.clone());
-            &scrypt
-        }
-        Unlock::Identity(id) => id,
-    };
-    let mut reader = decryptor
-        .decrypt(iter::once(identity))
-        .map_err(|e| Failure::input(format!("{name}: cannot decrypt: {e}")))?
-        .take(max.saturating_sub(1));
-    let mut plain = Zeroizing::new(Vec::new());
-    reader
-        .read_to_end(&mut plain)
-        .map_err(|e| Failure::input(format!("{name}: cannot decrypt: {e}")))?;
-    Ok(plain)
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    armor::open(&ciphertext, unlock, limit, None)
+        .map_err(|e| Failure::input(format!("{name}: cannot decrypt: {e}")))
 }
 
 /// The unlock given by exactly one of `--identity FILE` or `--passphrase-env VAR`.

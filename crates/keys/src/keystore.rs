@@ -71,16 +71,15 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
-use std::iter;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use base64::Engine as _;
 use ceremony_dnssec::{DigestAlgorithm, Dnskey, Ds, KeyTag, Name, SecurityAlgorithm};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::armor::OpenError;
 use crate::soft::SoftKey;
 use crate::{KeyError, KeySigner};
 
@@ -1018,22 +1017,7 @@ impl Keystore {
                 &x25519
             }
         };
-        let encryptor = age::Encryptor::with_recipients(iter::once(recipient))
-            .map_err(|e| fail(e.to_string()))?;
-        let mut out = Vec::new();
-        let armored = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)
-            .map_err(|e| fail(e.to_string()))?;
-        let mut writer = encryptor
-            .wrap_output(armored)
-            .map_err(|e| fail(e.to_string()))?;
-        writer
-            .write_all(plaintext)
-            .map_err(|e| fail(e.to_string()))?;
-        writer
-            .finish()
-            .and_then(|armored| armored.finish())
-            .map_err(|e| fail(e.to_string()))?;
-        String::from_utf8(out).map_err(|_| fail("armor is not text".to_owned()))
+        crate::armor::seal(recipient, plaintext).map_err(fail)
     }
 
     /// Decrypts an age file (armored or binary) into a zeroizing buffer.
@@ -1049,55 +1033,18 @@ impl Keystore {
             path: path.to_owned(),
             reason,
         };
-        let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(ciphertext))
-            .map_err(|e| corrupt(describe(&e)))?;
-        if decryptor.is_scrypt() != matches!(unlock, Unlock::Passphrase(_)) {
-            return Err(corrupt(format!(
+        let max_work = self.work_factor.map(|log_n| log_n.max(MIN_MAX_WORK_FACTOR));
+        crate::armor::open(ciphertext, unlock, MAX_PKCS8, max_work).map_err(|err| match err {
+            OpenError::WrongUnlock(_) => KeyError::WrongUnlock {
+                label: label.to_owned(),
+                unlock: unlock.kind(),
+            },
+            OpenError::KindMismatch { .. } => corrupt(format!(
                 "the metadata says it is encrypted to {}, but the file is not",
                 unlock.protection()
-            )));
-        }
-        let scrypt;
-        let identity: &dyn age::Identity = match unlock {
-            Unlock::Passphrase(passphrase) => {
-                let mut id = age::scrypt::Identity::new(passphrase.clone());
-                if let Some(log_n) = self.work_factor {
-                    id.set_max_work_factor(log_n.max(MIN_MAX_WORK_FACTOR));
-                }
-                scrypt = id;
-                &scrypt
-            }
-            Unlock::Identity(id) => id,
-        };
-        let wrong = || KeyError::WrongUnlock {
-            label: label.to_owned(),
-            unlock: unlock.kind(),
-        };
-        let reader = match decryptor.decrypt(iter::once(identity)) {
-            Ok(reader) => reader,
-            // scrypt: the file key's AEAD fails under a key derived from the wrong passphrase.
-            Err(age::DecryptError::DecryptionFailed) if is_passphrase(unlock) => {
-                return Err(wrong())
-            }
-            // X25519: no stanza opens with this identity.
-            Err(age::DecryptError::NoMatchingKeys) if !is_passphrase(unlock) => return Err(wrong()),
-            Err(e) => return Err(corrupt(describe(&e))),
-        };
-        // Room for the largest key plus one byte, so that read_to_end never reallocates
-        // (which would leave an unzeroized copy behind).
-        let mut plaintext = Zeroizing::new(Vec::with_capacity(MAX_PKCS8 + 1));
-        reader
-            .take(MAX_PKCS8 as u64 + 1)
-            .read_to_end(&mut plaintext)
-            .map_err(|_| {
-                corrupt("the encrypted body fails authentication (truncated or altered)".to_owned())
-            })?;
-        if plaintext.len() > MAX_PKCS8 {
-            return Err(corrupt(format!(
-                "the plaintext is larger than {MAX_PKCS8} bytes"
-            )));
-        }
-        Ok(plaintext)
+            )),
+            other => corrupt(other.to_string()),
+        })
     }
 
     /// Writes `bytes` to a new file at `path` (owner only), all or nothing,
@@ -1128,10 +1075,6 @@ impl Keystore {
     }
 }
 
-fn is_passphrase(unlock: &Unlock) -> bool {
-    matches!(unlock, Unlock::Passphrase(_))
-}
-
 /// Refuses an empty passphrase for a new key.
 fn check_unlock(label: &str, unlock: &Unlock) -> Result<(), KeyError> {
     use age::secrecy::ExposeSecret as _;
@@ -1145,22 +1088,4 @@ fn check_unlock(label: &str, unlock: &Unlock) -> Result<(), KeyError> {
         }
     }
     Ok(())
-}
-
-/// A short description of an age decryption failure, without age's localized text.
-fn describe(error: &age::DecryptError) -> String {
-    match error {
-        age::DecryptError::DecryptionFailed | age::DecryptError::KeyDecryptionFailed => {
-            "the age header does not decrypt".to_owned()
-        }
-        age::DecryptError::ExcessiveWork { required, .. } => {
-            format!("it asks for scrypt work factor {required}, above this keystore's limit")
-        }
-        age::DecryptError::InvalidHeader => "malformed age header".to_owned(),
-        age::DecryptError::InvalidMac => "the age header's MAC does not verify".to_owned(),
-        age::DecryptError::Io(e) => format!("not a readable age file ({e})"),
-        age::DecryptError::NoMatchingKeys => "no recipient stanza for this secret".to_owned(),
-        age::DecryptError::UnknownFormat => "not an age v1 file".to_owned(),
-        other => format!("age: {other}"),
-    }
 }

@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod armor;
 pub mod keystore;
 pub mod pkcs11;
 pub mod soft;

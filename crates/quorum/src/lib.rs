@@ -85,12 +85,11 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::fs;
-use std::io::{self, Read, Write};
-use std::iter;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use age::secrecy::ExposeSecret as _;
+use ceremony_keys::armor::OpenError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
@@ -1109,22 +1108,7 @@ fn age_encrypt(plaintext: &[u8], recipient: &HolderRecipient) -> Result<String> 
             &scrypt
         }
     };
-    let encryptor =
-        age::Encryptor::with_recipients(iter::once(recipient)).map_err(|e| fail(e.to_string()))?;
-    let mut out = Vec::new();
-    let armored = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)
-        .map_err(|e| fail(e.to_string()))?;
-    let mut writer = encryptor
-        .wrap_output(armored)
-        .map_err(|e| fail(e.to_string()))?;
-    writer
-        .write_all(plaintext)
-        .map_err(|e| fail(e.to_string()))?;
-    writer
-        .finish()
-        .and_then(|armored| armored.finish())
-        .map_err(|e| fail(e.to_string()))?;
-    String::from_utf8(out).map_err(|_| fail("armor is not text".to_owned()))
+    ceremony_keys::armor::seal(recipient, plaintext).map_err(fail)
 }
 
 fn age_decrypt(
@@ -1133,48 +1117,20 @@ fn age_decrypt(
     max: usize,
     who: &str,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let corrupt = |reason: String| QuorumError::Corrupt {
-        share: who.to_owned(),
-        reason,
-    };
-    let kind = match credential {
-        Unlock::Passphrase(_) => "passphrase",
-        Unlock::Identity(_) => "age identity",
-    };
-    let wrong = || QuorumError::WrongCredential {
-        share: who.to_owned(),
-        credential: kind,
-    };
-    let decryptor = age::Decryptor::new_buffered(ArmoredReader::new(ciphertext))
-        .map_err(|e| corrupt(format!("not a readable age file ({e})")))?;
-    if decryptor.is_scrypt() != matches!(credential, Unlock::Passphrase(_)) {
-        return Err(wrong());
-    }
-    let scrypt;
-    let identity: &dyn age::Identity = match credential {
-        Unlock::Passphrase(passphrase) => {
-            scrypt = age::scrypt::Identity::new(passphrase.clone());
-            &scrypt
-        }
-        Unlock::Identity(id) => id,
-    };
-    let reader = match decryptor.decrypt(iter::once(identity)) {
-        Ok(reader) => reader,
-        Err(age::DecryptError::DecryptionFailed) if kind == "passphrase" => return Err(wrong()),
-        Err(age::DecryptError::NoMatchingKeys) => return Err(wrong()),
-        Err(e) => return Err(corrupt(format!("the age header does not verify ({e})"))),
-    };
-    let mut plaintext = Zeroizing::new(Vec::with_capacity(max + 1));
-    reader
-        .take(max as u64 + 1)
-        .read_to_end(&mut plaintext)
-        .map_err(|_| {
-            corrupt("the encrypted body fails authentication (truncated or altered)".to_owned())
-        })?;
-    if plaintext.len() > max {
-        return Err(corrupt(format!("the plaintext is larger than {max} bytes")));
-    }
-    Ok(plaintext)
+    ceremony_keys::armor::open(ciphertext, credential, max, None).map_err(|err| match err {
+        OpenError::WrongUnlock(kind) => QuorumError::WrongCredential {
+            share: who.to_owned(),
+            credential: kind,
+        },
+        OpenError::KindMismatch { given, .. } => QuorumError::WrongCredential {
+            share: who.to_owned(),
+            credential: given,
+        },
+        other => QuorumError::Corrupt {
+            share: who.to_owned(),
+            reason: other.to_string(),
+        },
+    })
 }
 
 /// A SHA-256 counter-mode generator for vsss-rs's coefficients, seeded from the
