@@ -257,6 +257,71 @@ fn refresh_gives_new_shares_of_the_same_key() {
     ));
 }
 
+/// Regression: frost-core 3.0's `refresh_share` kept the pre-refresh verifying
+/// share in the new key package, so a refreshed holder did not match the
+/// refreshed group (signing still worked, which hid it).
+#[test]
+fn a_refreshed_holder_carries_the_refreshed_verifying_share() {
+    let dealing = frost::deal(3, 5, &mut OsRng).expect("deal");
+    let indices = [2u16, 4, 5];
+    let (zero_shares, new_group) =
+        refresh::deal_refresh(&dealing.group, &indices, &mut OsRng).expect("refresh");
+    let refreshed: Vec<Holder> = indices
+        .iter()
+        .zip(zero_shares)
+        .map(|(i, zero)| {
+            holder(&dealing.holders, *i)
+                .refresh(zero, &new_group)
+                .expect("apply")
+        })
+        .collect();
+    for h in &refreshed {
+        let package = h.key_package();
+        let old = holder(&dealing.holders, h.index().expect("index")).key_package();
+        assert_ne!(
+            package.verifying_share(),
+            old.verifying_share(),
+            "holder {:?}: the verifying share changes with the share",
+            h.index()
+        );
+        assert_eq!(
+            new_group
+                .package()
+                .verifying_shares()
+                .get(package.identifier()),
+            Some(package.verifying_share()),
+            "holder {:?}: the refreshed group's verifying share",
+            h.index()
+        );
+    }
+    // The coordinator checks every share against the refreshed group, then aggregates.
+    let data = signed_data(&new_group.dnskey().expect("dnskey"));
+    let signature = sign(&new_group, &refreshed, &indices, &data).expect("refreshed holders sign");
+    verify_everywhere(&new_group, &data, &signature);
+}
+
+/// A zero-share from one refresh applied against the group of another: the
+/// new share does not match that group, and the holder is named.
+#[test]
+fn a_refresh_that_does_not_match_the_new_group_names_the_holder() {
+    let dealing = frost::deal(2, 3, &mut OsRng).expect("deal");
+    let indices = [1u16, 2, 3];
+    let (zero_shares, _) =
+        refresh::deal_refresh(&dealing.group, &indices, &mut OsRng).expect("refresh a");
+    let (_, other_group) =
+        refresh::deal_refresh(&dealing.group, &indices, &mut OsRng).expect("refresh b");
+    let zero = zero_shares
+        .into_iter()
+        .nth(1)
+        .expect("holder 2's zero-share");
+    match holder(&dealing.holders, 2).refresh(zero, &other_group) {
+        Err(e @ Error::InvalidKeyShare { index: 2, .. }) => {
+            assert!(e.to_string().contains("holder 2"), "{e}");
+        }
+        other => panic!("a mismatched refresh must name holder 2, got {other:?}"),
+    }
+}
+
 #[test]
 fn repair_rebuilds_a_lost_share() {
     let dealing = frost::deal(3, 5, &mut OsRng).expect("deal");

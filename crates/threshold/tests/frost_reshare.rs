@@ -129,3 +129,71 @@ fn the_threshold_cannot_change() {
     let group: &GroupKey = &dealing.group;
     assert!(reshare::check_threshold(group, 2).is_ok());
 }
+
+/// A scalar with its first byte changed (still canonical: the top byte is untouched).
+fn bump(bytes: &[u8]) -> Vec<u8> {
+    let mut bytes = bytes.to_vec();
+    bytes[0] ^= 1;
+    bytes
+}
+
+#[test]
+fn committed_repair_messages_name_the_helper_that_sent_a_bad_one() {
+    let dealing = frost::deal(2, 3, &mut OsRng).expect("deal");
+    let (helpers, new) = ([1u16, 3], 4u16);
+    let extended = reshare::extend_group(&dealing.group, &[new]).expect("extend");
+    let mut commitments: BTreeMap<u16, repair::DeltaCommitments> = BTreeMap::new();
+    let mut received: BTreeMap<u16, Vec<(u16, repair::Delta)>> = BTreeMap::new();
+    for h in helpers {
+        let deltas = repair::helper_deltas(holder(&dealing.holders, h), &helpers, new, &mut OsRng)
+            .expect("deltas");
+        let c = repair::commit_deltas(&deltas).expect("commit");
+        repair::check_commitments(&dealing.group, &helpers, new, h, &c).expect("commitments");
+        commitments.insert(h, c);
+        for (to, delta) in deltas {
+            received.entry(to).or_default().push((h, delta));
+        }
+    }
+    // Helper 1's commitments claimed for helper 3 do not sum to 3's part.
+    assert!(matches!(
+        repair::check_commitments(&dealing.group, &helpers, new, 3, &commitments[&1]),
+        Err(Error::BadCommitments { dealer: 3, .. })
+    ));
+    let mut sigmas = BTreeMap::new();
+    for (k, deltas) in &received {
+        for (from, delta) in deltas {
+            repair::check_delta(*from, *k, delta, &commitments[from]).expect("delta");
+        }
+        let plain: Vec<repair::Delta> = deltas.iter().map(|(_, d)| *d).collect();
+        sigmas.insert(*k, repair::helper_sigma(&plain));
+    }
+    // A delta from helper 1 to helper 3, changed in transit.
+    let (from, delta) = received[&3][0];
+    let bad = repair::Delta::deserialize(&bump(&delta.serialize())).expect("delta");
+    match repair::check_delta(from, 3, &bad, &commitments[&from]) {
+        Err(e @ Error::BadSubShare { dealer: 1, .. }) => {
+            assert!(e.to_string().contains("old holder 1"), "{e}");
+        }
+        other => panic!("a bad delta must name helper 1, got {other:?}"),
+    }
+    for (k, sigma) in &sigmas {
+        repair::check_sigma(*k, new, sigma, &commitments).expect("sigma");
+    }
+    // Helper 3's sigma, changed: named before the share is rebuilt.
+    let bad = repair::Sigma::deserialize(&bump(&sigmas[&3].serialize())).expect("sigma");
+    assert!(matches!(
+        repair::check_sigma(3, new, &bad, &commitments),
+        Err(Error::BadSubShare {
+            dealer: 3,
+            recipient: 4,
+            ..
+        })
+    ));
+    let all: Vec<repair::Sigma> = sigmas.values().copied().collect();
+    let enrolled = repair::recover(new, &all, &extended).expect("recover");
+    let mut signers: Vec<Holder> = vec![copy(holder(&dealing.holders, 2)), enrolled];
+    signers.sort_by_key(|h| h.index().expect("index"));
+    let data = signed_data(&extended.dnskey().expect("dnskey"));
+    let signature = sign(&extended, &signers, &[2, 4], &data).expect("2 and 4 sign");
+    verify_everywhere(&extended, &data, &signature);
+}

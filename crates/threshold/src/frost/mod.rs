@@ -154,6 +154,15 @@ impl GroupKey {
             .collect()
     }
 
+    /// Holder `index`'s verifying share (G times its share), as 32 bytes, if the group has it.
+    pub fn verifying_share(&self, index: u16) -> Option<[u8; 32]> {
+        let share = self
+            .package
+            .verifying_shares()
+            .get(&identifier(index).ok()?)?;
+        share.serialize().ok()?.try_into().ok()
+    }
+
     /// Verifies an Ed25519 signature under the group key (RFC 8032 §5.1.7).
     ///
     /// # Errors

@@ -75,17 +75,10 @@ pub fn extend_group(group: &GroupKey, new: &[u16]) -> Result<GroupKey, Error> {
                 .verifying_shares()
                 .get(&identifier(*index)?)
                 .ok_or(Error::Protocol("a listed holder has no verifying share"))?;
-            let bytes: [u8; 32] = share
-                .serialize()
-                .map_err(from_frost)?
-                .try_into()
-                .map_err(|_| Error::Protocol("a verifying share is 32 bytes"))?;
-            let point = CompressedEdwardsY(bytes)
-                .decompress()
-                .ok_or(Error::Protocol("a verifying share is not a curve point"))?;
-            Ok((Scalar::from(u64::from(*index)), point))
+            Ok((abscissa(*index), point(share)?))
         })
         .collect::<Result<_, Error>>()?;
+    let xs: Vec<Scalar> = basis.iter().map(|(x, _)| *x).collect();
 
     let mut shares: BTreeMap<frost::Identifier, frost::keys::VerifyingShare> =
         package.verifying_shares().clone();
@@ -94,14 +87,12 @@ pub fn extend_group(group: &GroupKey, new: &[u16]) -> Result<GroupKey, Error> {
         if shares.contains_key(&id) {
             continue;
         }
-        let x = Scalar::from(u64::from(j));
-        let point: EdwardsPoint = basis
+        let x = abscissa(j);
+        let y: EdwardsPoint = basis
             .iter()
-            .map(|(x_h, y_h)| lagrange(&basis, x_h, &x) * y_h)
+            .map(|(x_h, y_h)| lagrange(&xs, x_h, &x) * y_h)
             .sum();
-        let share = frost::keys::VerifyingShare::deserialize(point.compress().as_bytes())
-            .map_err(from_frost)?;
-        shares.insert(id, share);
+        shares.insert(id, verifying_share(&y)?);
     }
     Ok(GroupKey::new(frost::keys::PublicKeyPackage::new(
         shares,
@@ -110,11 +101,32 @@ pub fn extend_group(group: &GroupKey, new: &[u16]) -> Result<GroupKey, Error> {
     )))
 }
 
-/// λ_h(x) = Π_{m≠h} (x − m)/(h − m) over the basis' abscissas (distinct, so invertible).
-fn lagrange(basis: &[(Scalar, EdwardsPoint)], x_h: &Scalar, x: &Scalar) -> Scalar {
-    basis
-        .iter()
-        .filter(|(x_m, _)| x_m != x_h)
-        .map(|(x_m, _)| (x - x_m) * (x_h - x_m).invert())
+/// The abscissa of holder `index`: the integer itself, as a scalar.
+pub(super) fn abscissa(index: u16) -> Scalar {
+    Scalar::from(u64::from(index))
+}
+
+/// λ_h(x) = Π_{m≠h} (x − m)/(h − m) over the abscissas `xs` (distinct, so invertible).
+pub(super) fn lagrange(xs: &[Scalar], x_h: &Scalar, x: &Scalar) -> Scalar {
+    xs.iter()
+        .filter(|x_m| *x_m != x_h)
+        .map(|x_m| (x - x_m) * (x_h - x_m).invert())
         .product()
+}
+
+/// The curve point a verifying share (or a commitment) encodes.
+pub(super) fn point(share: &frost::keys::VerifyingShare) -> Result<EdwardsPoint, Error> {
+    let bytes: [u8; 32] = share
+        .serialize()
+        .map_err(from_frost)?
+        .try_into()
+        .map_err(|_| Error::Protocol("a verifying share is 32 bytes"))?;
+    CompressedEdwardsY(bytes)
+        .decompress()
+        .ok_or(Error::Protocol("a verifying share is not a curve point"))
+}
+
+/// The verifying share (FROST's serializable point) of a curve point.
+pub(super) fn verifying_share(point: &EdwardsPoint) -> Result<frost::keys::VerifyingShare, Error> {
+    frost::keys::VerifyingShare::deserialize(point.compress().as_bytes()).map_err(from_frost)
 }
