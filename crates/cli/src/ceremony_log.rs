@@ -53,7 +53,8 @@ use ceremony_policy::{Outcome, Report};
 use ceremony_signer::KeyRing;
 use ceremony_transcript::entry::{
     ActStarted, CeremonyClosed, CeremonyOpened, CheckOutcome, CheckReport, CheckStatus,
-    DeclaredKey, Digest, FileRead, FileWritten, KeyEvent, SignatureProduced,
+    DeclaredKey, Digest, FileRead, FileWritten, KeyEvent, PartialSignatureReceived,
+    SignatureProduced,
 };
 use ceremony_transcript::log::TRANSCRIPT_DIR;
 use ceremony_transcript::{Event, Log, NewEntry, SignedCheckpoint, Signer, VerifierKey, Witness};
@@ -367,6 +368,53 @@ impl Recorder {
             }),
         );
         Ok(())
+    }
+
+    /// Act `act`, titled `title`, that writes `files`: as
+    /// [`Recorder::write_files`], after the act's start.
+    ///
+    /// # Errors
+    /// As [`Recorder::write_files`].
+    pub fn write_act(
+        &mut self,
+        now: Timestamp,
+        (act, title): (&str, &str),
+        files: &[(&Path, &[u8])],
+    ) -> Result<Vec<Written>, Failure> {
+        self.act(now, act, title);
+        self.write_files(now, files)
+    }
+
+    /// Queues a `file_read` entry for each of `paths`, in order.
+    ///
+    /// # Errors
+    /// As [`Recorder::read_file`].
+    pub fn read_files<'a>(
+        &mut self,
+        now: Timestamp,
+        paths: impl IntoIterator<Item = &'a Path>,
+    ) -> Result<(), Failure> {
+        for path in paths {
+            self.read_file(now, path)?;
+        }
+        Ok(())
+    }
+
+    /// Records a whole act, `act` titled `title`, of `events`, and commits it.
+    ///
+    /// # Errors
+    /// As [`Recorder::commit`].
+    pub fn act_of(
+        &mut self,
+        now: Timestamp,
+        (act, title): (&str, &str),
+        events: impl IntoIterator<Item = Event>,
+    ) -> Result<(), Failure> {
+        self.act(now, act, title);
+        for event in events {
+            self.record(now, event);
+        }
+        self.commit()
     }
 
     /// Records the close and signs the last checkpoint; returns it.
@@ -850,6 +898,27 @@ pub fn checks_event(checks: &[(&str, CheckStatus)]) -> Event {
                 status: *status,
             })
             .collect(),
+    })
+}
+
+/// A `check_report` event of one check of the command's own, by ID: passed or failed.
+pub fn check_event(id: &str, passed: bool) -> Event {
+    let status = if passed {
+        CheckStatus::Passed
+    } else {
+        CheckStatus::Failed
+    };
+    checks_event(&[(id, status)])
+}
+
+/// A `partial_signature_received` event: `holder`'s signature share of
+/// `bundle`, recorded by the SHA-256 of its encoding `share` (public: a
+/// signature share, never a key share).
+pub fn partial_received(holder: u16, bundle: &str, share: &[u8]) -> Event {
+    Event::PartialSignatureReceived(PartialSignatureReceived {
+        holder: format!("holder {holder}"),
+        bundle: bundle.to_owned(),
+        share: Digest::of(share),
     })
 }
 

@@ -1,14 +1,18 @@
 //! `--ceremony DIR` on every state-changing command: `key generate`, `key
 //! delete`, `anchor write`, `quorum split`, `quorum activate`, `threshold
-//! deal`, `threshold sign` and `threshold combine` each record a ceremony
-//! whose transcript verifies, whose timeline holds the acts the command
-//! did, and in which a flipped byte of an output file (or, for the commands
-//! that write none, of the entry that records the change) fails verify with
-//! exit 1, naming the file or the entry.
+//! deal`, `threshold sign` and `threshold combine` (RSA and FROST Ed25519),
+//! `threshold package`, and `threshold reshare deal|combine|refresh|apply`
+//! each record a ceremony whose transcript verifies, whose timeline holds the
+//! acts the command did, and in which a flipped byte of an output file (or,
+//! for the commands that write none, of the entry that records the change)
+//! fails verify with exit 1, naming the file or the entry.
 
 mod common;
+#[path = "common/frost_cli.rs"]
+mod frost_cli;
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 use age::secrecy::ExposeSecret as _;
 use common::{ceremony, ceremony_with, s};
@@ -385,42 +389,8 @@ fn threshold_deal_sign_and_combine_record_their_ceremonies() {
     let (ids, recipients) = identities(tmp.path(), 3);
 
     // deal: 2 of 3, a small modulus to keep the test quick.
-    let kc_deal = tmp.path().join("KC-deal");
-    let shares = kc_deal.join("quorum");
-    let mut args = vec![
-        "threshold",
-        "deal",
-        "--bits",
-        "1024",
-        "--threshold",
-        "2",
-        "--holders",
-        "3",
-        "-o",
-        s(&shares),
-        "--ceremony",
-        s(&kc_deal),
-    ];
-    for r in &recipients {
-        args.extend(["--recipient", r.as_str()]);
-    }
-    ceremony(&args).expect_code(0);
-    let json = expect_timeline(
-        &kc_deal,
-        &[
-            "ceremony_opened",
-            "act_started",
-            "key_generated",
-            "file_written",
-            "ceremony_closed",
-        ],
-    );
-    assert_eq!(outputs_are_tamper_evident(&kc_deal, &json), 4);
+    let (shares, tag, _) = deal_recorded(tmp.path(), "KC-deal", &["--bits", "1024"], &recipients);
     let public = shares.join("public.json");
-    let tag = serde_json::from_str::<Value>(&std::fs::read_to_string(&public).expect("public"))
-        .expect("json")["key_tag"]
-        .as_u64()
-        .expect("tag");
 
     // The legacy policy and KSR, with the threshold key as KSK1.
     let config = tmp.path().join("threshold.toml");
@@ -474,56 +444,633 @@ fn threshold_deal_sign_and_combine_record_their_ceremonies() {
         partials.push(out);
     }
 
-    // `threshold combine` of `given` in the ceremony `kc`, writing kc/skr.xml.
-    let combine = |kc: &Path, given: &[PathBuf]| {
-        let skr = kc.join("skr.xml");
-        let fixed = [NOW, "threshold", "combine", s(&ksr), "--public", s(&public)];
-        let mut args = vec!["--now"];
-        args.extend(fixed);
-        args.extend(["--config", s(&config), "-o", s(&skr), "--ceremony", s(kc)]);
-        args.push("--partials");
-        args.extend(given.iter().map(|p| s(p)));
-        (ceremony(&args), skr)
+    let combine = Combine {
+        now: NOW,
+        ksr: &ksr,
+        public: &public,
+        config: &config,
+        package: None,
     };
 
     // combine: the partials received, the signatures produced, the SKR.
-    let kc = tmp.path().join("KC-combine");
-    combine(&kc, &partials).0.expect_code(0);
-    let json = expect_timeline(
+    let json = combine.combined(&tmp.path().join("KC-combine"), &partials, tag);
+    assert_eq!(json["entries"][0]["event"]["keys"][0]["role"], "ksk");
+
+    // One holder's partials are not a quorum: refused, recorded, no SKR.
+    combine.refused(&tmp.path().join("KC-combine-short"), &partials[..1]);
+}
+
+/// `threshold deal` of a 2-of-3 key (with `extra` options) to `recipients`,
+/// recorded in `tmp/name`, its shares in `tmp/name/quorum`: the key
+/// generated, then public.json and the three shares, each tamper-evident.
+/// Returns the shares' directory, the key tag and the verified transcript.
+#[track_caller]
+fn deal_recorded(
+    tmp: &Path,
+    name: &str,
+    extra: &[&str],
+    recipients: &[String],
+) -> (PathBuf, u64, Value) {
+    let kc = tmp.join(name);
+    let shares = kc.join("quorum");
+    let mut args = vec!["threshold", "deal", "--threshold", "2", "--holders", "3"];
+    args.extend(extra);
+    args.extend(["-o", s(&shares), "--ceremony", s(&kc)]);
+    for r in recipients {
+        args.extend(["--recipient", r.as_str()]);
+    }
+    ceremony(&args)
+        .expect_code(0)
+        .expect_stderr(&["Recording this ceremony in", "Check it with"]);
+    let mut written = vec!["file_written"; 4];
+    let mut timeline = vec!["ceremony_opened", "act_started", "key_generated"];
+    timeline.append(&mut written);
+    timeline.push("ceremony_closed");
+    let json = expect_timeline(&kc, &timeline);
+    assert_eq!(outputs_are_tamper_evident(&kc, &json), 4);
+    let public = std::fs::read_to_string(shares.join("public.json")).expect("public");
+    let tag = serde_json::from_str::<Value>(&public).expect("json")["key_tag"]
+        .as_u64()
+        .expect("tag");
+    (shares, tag, json)
+}
+
+/// The timeline of a `threshold combine` that wrote its SKR.
+const COMBINED: &[&str] = &[
+    "ceremony_opened",
+    "file_read",
+    "check_report",
+    "partial_signature_received",
+    "signature_produced",
+    "check_report",
+    "file_written",
+    "ceremony_closed",
+];
+
+/// `threshold combine` of one KSR and key (FROST: with its signing package).
+struct Combine<'a> {
+    now: &'a str,
+    ksr: &'a Path,
+    public: &'a Path,
+    config: &'a Path,
+    package: Option<&'a Path>,
+}
+
+impl Combine<'_> {
+    /// Combines the partials `given` in the ceremony `kc`, writing kc/skr.xml.
+    fn run(&self, kc: &Path, given: &[PathBuf]) -> (common::Run, PathBuf) {
+        let skr = kc.join("skr.xml");
+        let fixed = [
+            "threshold",
+            "combine",
+            s(self.ksr),
+            "--public",
+            s(self.public),
+        ];
+        let mut args = vec!["--now", self.now];
+        args.extend(fixed);
+        args.extend([
+            "--config",
+            s(self.config),
+            "-o",
+            s(&skr),
+            "--ceremony",
+            s(kc),
+        ]);
+        if let Some(package) = self.package {
+            args.extend(["--package", s(package)]);
+        }
+        args.push("--partials");
+        args.extend(given.iter().map(|p| s(p)));
+        (ceremony(&args), skr)
+    }
+
+    /// Combines `given` in `kc`: the timeline [`COMBINED`], the key (tag
+    /// `tag`) declared, the SKR tamper-evident. Returns the verified transcript.
+    #[track_caller]
+    fn combined(&self, kc: &Path, given: &[PathBuf], tag: u64) -> Value {
+        self.run(kc, given).0.expect_code(0);
+        let json = expect_timeline(kc, COMBINED);
+        let declared = &json["entries"][0]["event"]["keys"][0];
+        assert_eq!(declared["name"], format!("threshold key tag {tag}"));
+        assert_eq!(outputs_are_tamper_evident(kc, &json), 1);
+        json
+    }
+
+    /// Combines `given` in `kc`, which is no quorum: exit 1, no SKR, and a
+    /// transcript that verifies and records THRESHOLD-PARTIALS failed, with
+    /// no partial received and no signature.
+    #[track_caller]
+    fn refused(&self, kc: &Path, given: &[PathBuf]) {
+        let (run, skr) = self.run(kc, given);
+        run.expect_code(1);
+        assert!(!skr.exists());
+        let (json, kinds) = verified_kinds(kc);
+        for kind in ["partial_signature_received", "signature_produced"] {
+            assert!(!kinds.iter().any(|k| k == kind), "{kinds:?}");
+        }
+        assert_eq!(
+            checks(&json),
+            [("THRESHOLD-PARTIALS".to_owned(), "failed".to_owned())]
+        );
+    }
+}
+
+/// The transcript of `dir` holds `timeline` (as [`expect_timeline`]), its
+/// one check `id` passed, and `outputs` output files, each tamper-evident.
+#[track_caller]
+fn expect_record(dir: &Path, timeline: &[&str], (id, outputs): (&str, usize)) -> Value {
+    let json = expect_timeline(dir, timeline);
+    assert_eq!(checks(&json), [(id.to_owned(), "passed".to_owned())]);
+    assert_eq!(outputs_are_tamper_evident(dir, &json), outputs);
+    json
+}
+
+/// A refusal recorded in `dir`: the transcript verifies and is closed, no
+/// file was written, and its one check `id` failed.
+#[track_caller]
+fn expect_refusal(dir: &Path, id: &str) -> Value {
+    let (json, kinds) = verified_kinds(dir);
+    assert!(!kinds.iter().any(|k| k == "file_written"), "{kinds:?}");
+    assert_eq!(checks(&json), [(id.to_owned(), "failed".to_owned())]);
+    json
+}
+
+/// The `check_report` entries' first check, as (ID, status), in order.
+fn checks(json: &Value) -> Vec<(String, String)> {
+    json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["event"]["type"] == "check_report")
+        .map(|e| {
+            let check = &e["event"]["checks"][0];
+            (
+                check["id"].as_str().unwrap_or_default().to_owned(),
+                check["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The titles of the acts, in order.
+fn act_titles(json: &Value) -> Vec<String> {
+    json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["event"]["type"] == "act_started")
+        .map(|e| e["event"]["title"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The binary, started in the background with `args` (a FROST holder, which
+/// lives through both rounds).
+fn spawn_ceremony(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ceremony"))
+        .args(args)
+        .env_remove("SOFTHSM2_CONF")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ceremony binary runs")
+}
+
+#[test]
+fn frost_deal_sign_package_and_combine_record_their_ceremonies() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (ids, recipients) = identities(tmp.path(), 3);
+
+    // deal --algorithm ED25519: the key generated, public.json and three shares.
+    let (shares, tag, json) = deal_recorded(
+        tmp.path(),
+        "KC-frost-deal",
+        &["--algorithm", "ED25519", "--zone", "example."],
+        &recipients,
+    );
+    let public = shares.join("public.json");
+    let generated = json["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["event"]["type"] == "key_generated")
+        .expect("key_generated");
+    assert_eq!(
+        generated["event"]["name"],
+        format!("threshold key tag {tag}")
+    );
+    assert!(
+        generated["event"]["key"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("257 3 15 ")),
+        "{generated}"
+    );
+
+    let cfg = frost_cli::config(tmp.path(), u16::try_from(tag).expect("tag"));
+    let ksr = tmp.path().join("ksr.xml");
+    common::example_ksr(
+        &ksr,
+        ceremony_dnssec::SecurityAlgorithm::ED25519,
+        256,
+        "ksr-frost-recorded",
+    );
+    let kc_package = tmp.path().join("KC-package");
+    let package = kc_package.join("package.json");
+
+    // Holders 1 and 3: both rounds in one live process, each in a ceremony of its own.
+    let holder = |h: usize| {
+        let kc = tmp.path().join(format!("KC-frost-holder-{h}"));
+        (kc.join("commitments.json"), kc.join("partials.json"), kc)
+    };
+    let started: Vec<(usize, Child)> = [1usize, 3]
+        .into_iter()
+        .map(|h| {
+            let (commitments, partials, kc) = holder(h);
+            let share = shares.join(format!("share-{h}.age"));
+            let child = spawn_ceremony(&[
+                "--now",
+                frost_cli::NOW,
+                "threshold",
+                "sign",
+                s(&ksr),
+                "--public",
+                s(&public),
+                "--share",
+                s(&share),
+                "--identity",
+                s(&ids[h - 1]),
+                "--config",
+                s(&cfg),
+                "--yes",
+                "--commitments-out",
+                s(&commitments),
+                "--package",
+                s(&package),
+                "--wait",
+                "2m",
+                "-o",
+                s(&partials),
+                "--ceremony",
+                s(&kc),
+            ]);
+            (h, child)
+        })
+        .collect();
+    for h in [1, 3] {
+        frost_cli::wait_for(&holder(h).0);
+    }
+
+    // package: the commitments read and checked, the package written.
+    let package_run = |kc: &Path, out: &Path, given: &[usize]| {
+        let mut args = vec![
+            "--now",
+            frost_cli::NOW,
+            "threshold",
+            "package",
+            s(&ksr),
+            "--public",
+            s(&public),
+            "--config",
+            s(&cfg),
+            "-o",
+            s(out),
+            "--ceremony",
+            s(kc),
+            "--commitments",
+        ];
+        let commitments: Vec<PathBuf> = given.iter().map(|h| holder(*h).0).collect();
+        args.extend(commitments.iter().map(|p| s(p)));
+        ceremony(&args)
+    };
+    // One holder's commitments are no quorum: refused, recorded, no package.
+    let kc_short = tmp.path().join("KC-package-short");
+    let short = kc_short.join("package.json");
+    package_run(&kc_short, &short, &[1]).expect_code(1);
+    assert!(!short.exists());
+    expect_refusal(&kc_short, "FROST-COMMITMENTS");
+    package_run(&kc_package, &package, &[1, 3]).expect_code(0);
+    expect_record(
+        &kc_package,
+        &[
+            "ceremony_opened",
+            "file_read",
+            "file_read",
+            "file_read",
+            "check_report",
+            "act_started",
+            "file_written",
+            "ceremony_closed",
+        ],
+        ("FROST-COMMITMENTS", 1),
+    );
+
+    // Each holder's ceremony: the KSR checked, round one's commitments, the
+    // package read and checked, round two's partials.
+    for (h, child) in started {
+        frost_cli::finish(child)
+            .expect_code(0)
+            .expect_stderr(&["Recording this ceremony in", "Check it with"]);
+        let kc = holder(h).2;
+        let json = expect_timeline(
+            &kc,
+            &[
+                "ceremony_opened",
+                "file_read",
+                "check_report",
+                "act_started",
+                "file_written",
+                "act_started",
+                "file_read",
+                "check_report",
+                "file_written",
+                "ceremony_closed",
+            ],
+        );
+        let last = checks(&json).pop().expect("a check");
+        assert_eq!(last, ("FROST-PACKAGE".to_owned(), "passed".to_owned()));
+        let names: Vec<&str> = json["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .filter_map(|f| f["name"].as_str())
+            .collect();
+        assert_eq!(names, ["commitments.json", "partials.json"]);
+        assert_eq!(outputs_are_tamper_evident(&kc, &json), 2);
+        // The share is logged by its (encrypted) file's hash, never its plaintext.
+        let entries = std::fs::read_to_string(kc.join("transcript/entries")).expect("entries");
+        assert!(
+            !entries.contains("signing_share"),
+            "a share's plaintext is logged"
+        );
+        assert!(!entries.contains("AGE-SECRET-KEY"), "an identity is logged");
+    }
+
+    // combine: the partials received, the signatures produced, the SKR.
+    let combine = Combine {
+        now: frost_cli::NOW,
+        ksr: &ksr,
+        public: &public,
+        config: &cfg,
+        package: Some(&package),
+    };
+    let partials: Vec<PathBuf> = [1, 3].iter().map(|h| holder(*h).1).collect();
+    let json = combine.combined(&tmp.path().join("KC-frost-combine"), &partials, tag);
+    let kinds = |kind: &str| {
+        json["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter(|e| e["event"]["type"] == kind)
+            .count()
+    };
+    // 9 bundles, each signed by holders 1 and 3, then once by the group key.
+    assert_eq!(kinds("partial_signature_received"), 18);
+    assert_eq!(kinds("signature_produced"), 9);
+
+    // One holder's partials miss a signer of the package: refused, recorded, no SKR.
+    combine.refused(&tmp.path().join("KC-frost-combine-short"), &partials[..1]);
+}
+
+#[test]
+fn rsa_reshare_deal_and_combine_record_their_ceremonies() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (old_ids, old_recipients) = identities(tmp.path(), 3);
+    let new_dir = tmp.path().join("new-ids");
+    std::fs::create_dir_all(&new_dir).expect("mkdir");
+    let (new_ids, new_recipients) = identities(&new_dir, 3);
+    let old = tmp.path().join("old");
+    let mut args = vec![
+        "threshold",
+        "deal",
+        "--bits",
+        "1024",
+        "--threshold",
+        "2",
+        "--holders",
+        "3",
+        "-o",
+        s(&old),
+    ];
+    for r in &old_recipients {
+        args.extend(["--recipient", r.as_str()]);
+    }
+    ceremony(&args).expect_code(0);
+    let public = old.join("public.json");
+
+    // Old holders 1 and 2 each deal, in a ceremony of their own.
+    let dealt = |i: usize| tmp.path().join(format!("KC-reshare-deal-{i}")).join("out");
+    for i in [1usize, 2] {
+        let kc = tmp.path().join(format!("KC-reshare-deal-{i}"));
+        let share = old.join(format!("share-{i}.age"));
+        let mut args = vec![
+            "threshold",
+            "reshare",
+            "deal",
+            "--public",
+            s(&public),
+            "--share",
+            s(&share),
+            "--identity",
+            s(&old_ids[i - 1]),
+            "--dealers",
+            "1,2",
+            "--threshold",
+            "2",
+            "-o",
+        ];
+        let out = dealt(i);
+        args.extend([s(&out), "--ceremony", s(&kc)]);
+        for r in &new_recipients {
+            args.extend(["--recipient", r.as_str()]);
+        }
+        ceremony(&args).expect_code(0);
+        let json = expect_timeline(
+            &kc,
+            &[
+                "ceremony_opened",
+                "act_started",
+                "file_read",
+                "file_read",
+                "act_started",
+                "file_written",
+                "file_written",
+                "file_written",
+                "file_written",
+                "ceremony_closed",
+            ],
+        );
+        // The commitments and one sub-share per new holder.
+        assert_eq!(outputs_are_tamper_evident(&kc, &json), 4);
+    }
+
+    // New holder 2 combines what dealers `from` sent, in the ceremony `kc`.
+    let combine = |kc: &Path, from: &[usize]| {
+        let out = kc.join("quorum2");
+        let commitments: Vec<PathBuf> = [1, 2]
+            .iter()
+            .map(|i| dealt(*i).join(format!("commitments-{i}.json")))
+            .collect();
+        let subs: Vec<PathBuf> = from
+            .iter()
+            .map(|i| dealt(*i).join(format!("sub-share-{i}-to-2.age")))
+            .collect();
+        let mut args = vec![
+            "threshold",
+            "reshare",
+            "combine",
+            "--public",
+            s(&public),
+            "--identity",
+            s(&new_ids[1]),
+            "-o",
+            s(&out),
+            "--ceremony",
+            s(kc),
+            "--commitments",
+        ];
+        args.extend(commitments.iter().map(|p| s(p)));
+        args.push("--sub-share");
+        args.extend(subs.iter().map(|p| s(p)));
+        (ceremony(&args), out)
+    };
+    let kc = tmp.path().join("KC-reshare-combine");
+    combine(&kc, &[1, 2]).0.expect_code(0);
+    // The new public.json and the new holder's share.
+    let json = expect_record(
         &kc,
         &[
             "ceremony_opened",
             "file_read",
             "check_report",
-            "partial_signature_received",
-            "signature_produced",
-            "check_report",
+            "file_written",
+            "file_written",
+            "ceremony_closed",
+        ],
+        ("RESHARE-SUB-SHARES", 2),
+    );
+    assert!(
+        act_titles(&json)
+            .iter()
+            .any(|t| t.contains("sub-shares of old holders [1, 2]")),
+        "{:?}",
+        act_titles(&json)
+    );
+
+    // Dealer 2's sub-share missing: refused, the dealer named in the record, no share.
+    let kc = tmp.path().join("KC-reshare-combine-short");
+    let (run, out) = combine(&kc, &[1]);
+    run.expect_code(1).expect_stderr(&["old holder 2"]);
+    assert!(!out.join("share-2.age").exists());
+    let json = expect_refusal(&kc, "RESHARE-SUB-SHARES");
+    assert!(
+        act_titles(&json).iter().any(|t| t.contains("old holder 2")),
+        "{:?}",
+        act_titles(&json)
+    );
+}
+
+#[test]
+fn frost_refresh_and_apply_record_their_ceremonies() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (ids, recipients) = identities(tmp.path(), 3);
+    let (shares, _, _) = deal_recorded(
+        tmp.path(),
+        "KC-frost-deal",
+        &["--algorithm", "ED25519"],
+        &recipients,
+    );
+    let (r1, r3) = (&recipients[0], &recipients[2]);
+    let public = shares.join("public.json");
+    let refresh = |out: &Path, kc: Option<&Path>| {
+        let mut args = vec![
+            "threshold",
+            "reshare",
+            "refresh",
+            "--public",
+            s(&public),
+            "--holders",
+            "1,3",
+            "--recipient",
+            r1,
+            "--recipient",
+            r3,
+            "-o",
+            s(out),
+        ];
+        if let Some(kc) = kc {
+            args.extend(["--ceremony", s(kc)]);
+        }
+        ceremony(&args).expect_code(0);
+    };
+    let kc = tmp.path().join("KC-refresh");
+    let refreshed = kc.join("out");
+    refresh(&refreshed, Some(&kc));
+    let json = expect_timeline(
+        &kc,
+        &[
+            "ceremony_opened",
+            "file_read",
+            "act_started",
+            "file_written",
+            "file_written",
             "file_written",
             "ceremony_closed",
         ],
     );
-    let declared = &json["entries"][0]["event"]["keys"][0];
-    assert_eq!(declared["role"], "ksk");
-    assert_eq!(declared["name"], format!("threshold key tag {tag}"));
-    assert_eq!(outputs_are_tamper_evident(&kc, &json), 1);
+    // The refreshed public.json and a zero-share for holders 1 and 3.
+    assert_eq!(outputs_are_tamper_evident(&kc, &json), 3);
+    // Another refresh of the same key, whose public.json holder 1's zero-share does not fit.
+    let other = tmp.path().join("refresh-other");
+    refresh(&other, None);
 
-    // One holder's partials are not a quorum: refused, recorded, no SKR.
-    let kc = tmp.path().join("KC-combine-short");
-    let (run, skr) = combine(&kc, &partials[..1]);
-    run.expect_code(1);
-    assert!(!skr.exists());
-    let (json, kinds) = verified_kinds(&kc);
-    assert!(
-        !kinds.iter().any(|k| k == "signature_produced"),
-        "{kinds:?}"
+    let apply = |kc: &Path, new_public: &Path| {
+        let out = kc.join("shares");
+        let run = ceremony(&[
+            "threshold",
+            "reshare",
+            "apply",
+            "--public",
+            s(&public),
+            "--new-public",
+            s(new_public),
+            "--share",
+            s(&shares.join("share-1.age")),
+            "--zero-share",
+            s(&refreshed.join("zero-share-1.age")),
+            "--identity",
+            s(&ids[0]),
+            "-o",
+            s(&out),
+            "--ceremony",
+            s(kc),
+        ]);
+        (run, out.join("share-1.age"))
+    };
+    let kc = tmp.path().join("KC-apply");
+    let (run, share) = apply(&kc, &refreshed.join("public.json"));
+    run.expect_code(0);
+    assert!(share.exists());
+    expect_record(
+        &kc,
+        &[
+            "ceremony_opened",
+            "file_read",
+            "file_read",
+            "file_read",
+            "file_read",
+            "check_report",
+            "act_started",
+            "file_written",
+            "ceremony_closed",
+        ],
+        ("FROST-REFRESH", 1),
     );
-    assert!(
-        json["entries"]
-            .as_array()
-            .expect("entries")
-            .iter()
-            .any(|e| e["event"]["checks"][0]["id"] == "THRESHOLD-PARTIALS"
-                && e["event"]["checks"][0]["status"] == "failed"),
-        "{json}"
-    );
+
+    // The zero-share with the other refresh's public.json: refused, recorded, no share.
+    let kc = tmp.path().join("KC-apply-mismatch");
+    let (run, share) = apply(&kc, &other.join("public.json"));
+    run.expect_code(2);
+    assert!(!share.exists());
+    expect_refusal(&kc, "FROST-REFRESH");
 }

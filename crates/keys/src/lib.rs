@@ -19,8 +19,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod error;
 pub mod armor;
+mod error;
 pub mod keystore;
 pub mod pkcs11;
 pub mod soft;

@@ -26,16 +26,24 @@
 //! ```
 //!
 //! `threshold reshare refresh|apply` (new shares of the same key) are in
-//! `frost_refresh.rs`. Transcript recording (`--ceremony`) is not wired for
-//! FROST keys yet; it is refused.
+//! `frost_refresh.rs`.
+//!
+//! With `--ceremony DIR` each of these records what its RSA counterpart
+//! records, through the same code in `threshold.rs`: the files read, the
+//! checks, the key dealt, the partial signatures received, the signatures
+//! produced and every output, logged before it is renamed into place. A
+//! holder records both rounds in one ceremony (its process lives through
+//! both); `package` records its check of the commitments
+//! (`FROST-COMMITMENTS`) and the package.
 
 use std::collections::{BTreeMap, HashMap};
+use std::iter;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use ceremony_dnssec::{parse_name, DigestAlgorithm, Dnskey, Ds};
-use ceremony_formats::{icann, Document};
+use ceremony_formats::Document;
 use ceremony_keys::keystore::Unlock;
 use ceremony_keys::KeySigner;
 use ceremony_signer::threshold::{hex32, schema_keys, sha256, FrostCombiner};
@@ -48,10 +56,15 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::reshare::decrypt;
-use super::{encrypt, recompute_for, DealArgs, HolderArgs, Recomputed, MAX_SHARE_FILE};
+use super::{
+    encrypt, first_and_holders, holder_inputs, open_deal, open_ksr_ceremony, recompute_for,
+    record_partials, refuse_checks, write_combined, write_dealing, written_headings, DealArgs,
+    HolderArgs, Recomputed, MAX_SHARE_FILE,
+};
 use crate::args::Global;
+use crate::ceremony_log::check_event;
 use crate::cmd::sign::sign_failure;
-use crate::cmd::{confirm, emit, emit_json, now, write_output, Written};
+use crate::cmd::{confirm, emit, emit_json, now};
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
@@ -59,6 +72,9 @@ use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 mod refresh;
 
 pub(super) use refresh::{apply, refresh, refuse_for_rsa_reshare, ApplyArgs, RefreshArgs};
+#[path = "frost_repair.rs"]
+mod repair;
+pub(super) use repair::{enrol, EnrolCommand};
 
 /// The format tag of a FROST `public.json`.
 const PUBLIC_FORMAT: &str = "ceremony-frost-public/1";
@@ -72,6 +88,13 @@ const PACKAGE_FORMAT: &str = "ceremony-frost-package/1";
 const PARTIALS_FORMAT: &str = "ceremony-frost-partials/1";
 /// The DNSSEC algorithm of every FROST key here.
 const ALGORITHM: &str = "ED25519";
+/// The transcript's ID for `package`'s check of the holders' commitments:
+/// each for this KSR, key and data, one per holder, at least t of them.
+const COMMITMENTS_CHECK: &str = "FROST-COMMITMENTS";
+/// The transcript's ID for a holder's check of the signing package: for
+/// this KSR and key, every message the data it recomputed, its own
+/// commitments in it.
+const PACKAGE_CHECK: &str = "FROST-PACKAGE";
 /// How often a holder looks for the signing package.
 const POLL: Duration = Duration::from_millis(200);
 
@@ -134,6 +157,9 @@ pub struct PackageArgs {
     /// Where to write the signing package.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     output: PathBuf,
+    /// Record this as a ceremony in DIR/transcript; the package must be inside DIR.
+    #[arg(long, value_name = "DIR")]
+    ceremony: Option<PathBuf>,
 }
 
 /// `public.json` of a FROST key: everything public about it.
@@ -243,17 +269,6 @@ pub(super) fn is_frost(path: &Path) -> Result<bool, Failure> {
         .ok()
         .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned));
     Ok(format.as_deref() == Some(PUBLIC_FORMAT))
-}
-
-fn refuse_ceremony(ceremony: Option<&Path>) -> Result<(), Failure> {
-    match ceremony {
-        None => Ok(()),
-        Some(dir) => Err(Failure::input(format!(
-            "--ceremony {}: transcript recording is not wired for FROST (ED25519) keys yet",
-            dir.display()
-        ))
-        .hint("run without --ceremony and record the files' hash words by hand")),
-    }
 }
 
 /// A refusal of the checks (exit 1): every problem, and what to do.
@@ -389,7 +404,6 @@ fn checked(
 
 /// `threshold deal --algorithm ED25519`.
 pub(super) fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
-    refuse_ceremony(args.ceremony.as_deref())?;
     let owner = parse_name(&args.zone)
         .map_err(|e| Failure::input(format!("--zone {:?}: {e}", args.zone)))?;
     let sealers = sealers(
@@ -397,14 +411,8 @@ pub(super) fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Resul
         args.passphrase_env.as_deref(),
         args.holders,
     )?;
-    create_dir(&args.output)?;
+    let (mut record, public_path) = open_deal(args, env, "FROST Ed25519")?;
     let share_path = |i: u16| args.output.join(format!("share-{i}.age"));
-    if let Some(path) = (1..=args.holders).map(share_path).find(|p| p.exists()) {
-        return Err(Failure::input(format!(
-            "{} exists: a share is never overwritten",
-            path.display()
-        )));
-    }
     let dealing = frost::deal(args.threshold, args.holders, &mut rand_core::OsRng)
         .map_err(|e| Failure::input(format!("cannot deal: {e}")))?;
     let key = dealing
@@ -447,43 +455,50 @@ pub(super) fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Resul
         sealed.push((index, armored));
     }
     let public_text = serde_json::to_string_pretty(&public).unwrap_or_default() + "\n";
-    let written = write_output(&args.output.join("public.json"), &public_text)?;
-    let mut files = Vec::new();
-    for (index, armored) in &sealed {
-        files.push((*index, write_output(&share_path(*index), armored)?));
-    }
+    let outputs: Vec<(PathBuf, String)> = iter::once((public_path, public_text))
+        .chain(
+            sealed
+                .iter()
+                .map(|(i, armored)| (share_path(*i), armored.clone())),
+        )
+        .collect();
+    let (public_written, files) = first_and_holders(
+        write_dealing(&mut record, env, args, (tag.0, &key), &outputs)?,
+        sealed.iter().map(|(i, _)| *i),
+    )?;
     let (dnskey_line, ds_line) = (
         key.to_zonefile(&owner, args.ttl),
         ds.to_zonefile(&owner, args.ttl),
     );
     if global.json {
-        return emit_json(
+        emit_json(
             env,
             &json!({
                 "algorithm": ALGORITHM,
-                "public": render::file_json(&written.facts()),
+                "public": render::file_json(&public_written.facts()),
                 "shares": files.iter().map(|(i, w)| json!({"holder": i, "file": render::file_json(&w.facts())})).collect::<Vec<_>>(),
                 "dnskey": dnskey_line,
                 "ds": ds_line,
                 "key_tag": tag.0,
             }),
-        )
-        .map(|()| 0);
-    }
-    let mut out = format!(
-        "\nFROST Ed25519 KSK (RFC 9591), key tag {tag}: any {} of {} holders sign, in two rounds.\n\n\
-         {dnskey_line}\n{ds_line}\n\n",
-        args.threshold, args.holders
-    );
-    out.push_str(&render::file_heading("Public key", &written.facts()));
-    for (i, w) in &files {
-        out.push_str(&render::file_heading(
-            &format!("Share of holder {i}"),
-            &w.facts(),
+        )?;
+    } else {
+        let mut out = format!(
+            "\nFROST Ed25519 KSK (RFC 9591), key tag {tag}: any {} of {} holders sign, in two rounds.\n\n\
+             {dnskey_line}\n{ds_line}\n\n",
+            args.threshold, args.holders
+        );
+        out.push_str(&written_headings(
+            ("Public key", &public_written),
+            "Share of holder",
+            &files,
         ));
+        out.push_str(
+            "\nThe dealer's shares were zeroized in memory. Hand each share to its holder.\n",
+        );
+        emit(env, &out)?;
     }
-    out.push_str("\nThe dealer's shares were zeroized in memory. Hand each share to its holder.\n");
-    emit(env, &out)?;
+    record.finish(env)?;
     Ok(0)
 }
 
@@ -607,7 +622,6 @@ pub(super) fn holder_sign(
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
-    refuse_ceremony(args.ceremony.as_deref())?;
     let (Some(commitments_out), Some(package_path)) = (&rounds.commitments_out, &rounds.package)
     else {
         return Err(Failure::input(format!(
@@ -645,9 +659,18 @@ pub(super) fn holder_sign(
     if !global.json {
         emit(env, &out)?;
     }
+    let mut record = open_ksr_ceremony(
+        args.ceremony.as_deref(),
+        env,
+        "ceremony threshold sign",
+        ((public.key_tag, &dnskey(&public)?), &recomputed),
+        &holder_inputs(args),
+        &[commitments_out, &args.output],
+    )?;
     let keys = frost_ring(&recomputed, &public.group_key, HashMap::new)?;
     let ring = key_ring(&keys);
     let report = check(&request(&recomputed, &ring, now));
+    record.checks(env, &report)?;
     let context = format!(
         "{}, schema {}, as of {now}",
         args.config.display(),
@@ -689,7 +712,13 @@ pub(super) fn holder_sign(
         bundles: mine,
     };
     let text = serde_json::to_string_pretty(&commitments).unwrap_or_default() + "\n";
-    let committed = write_output(commitments_out, &text)?;
+    let at = env.now();
+    record.act(
+        at,
+        "3",
+        &format!("Round 1: holder {} commits to every bundle", share.index),
+    );
+    let committed = record.write_file(at, commitments_out, text.as_bytes())?;
     if !global.json {
         let mut out = format!(
             "\nRound 1: holder {} committed to {} RRSIGs.\n",
@@ -729,7 +758,22 @@ pub(super) fn holder_sign(
 
     // Round two: every bundle of the package is checked before anything is signed.
     let (package, package_sha256) = read_package(package_path)?;
-    let packages = holder_packages(&package, package_path, &public, &recomputed, &commitments)?;
+    let at = env.now();
+    record.act(
+        at,
+        "4",
+        &format!(
+            "Round 2: holder {} checks the signing package and signs",
+            share.index
+        ),
+    );
+    record.read_file(at, package_path)?;
+    let packages = holder_packages(&package, package_path, &public, &recomputed, &commitments);
+    record.record(at, check_event(PACKAGE_CHECK, packages.is_ok()));
+    if packages.is_err() {
+        record.commit()?;
+    }
+    let packages = packages?;
     let mut bundles = Vec::with_capacity(packages.len());
     for ((secret, signing), (bundle, data)) in nonces
         .into_iter()
@@ -757,7 +801,7 @@ pub(super) fn holder_sign(
         bundles,
     };
     let text = serde_json::to_string_pretty(&partials).unwrap_or_default() + "\n";
-    let written = write_output(&args.output, &text)?;
+    let written = record.write_file(env.now(), &args.output, text.as_bytes())?;
     if global.json {
         emit_json(
             env,
@@ -783,6 +827,7 @@ pub(super) fn holder_sign(
         out.push_str(&render::file_heading("Partials", &written.facts()));
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }
 
@@ -945,29 +990,49 @@ pub(super) fn package(
             usize::from(public.threshold) - signers.len()
         ));
     }
-    if !problems.is_empty() {
-        return Err(refused(
-            "threshold package",
-            &problems,
-            "no package was written; drop or replace the named commitments files, or ask more holders to run threshold sign",
-        ));
-    }
     let mut bundles = Vec::with_capacity(recomputed.data.len());
     for (i, data) in recomputed.data.iter().enumerate() {
+        if !problems.is_empty() {
+            break;
+        }
         let commitments: BTreeMap<u16, SigningCommitments> = by_holder
             .iter()
             .filter_map(|(h, (_, c))| c.bundles.get(i).map(|b| (*h, b.commitments)))
             .collect();
         // FROST's own checks of the signer set (known holders, at least t).
-        session(&public, data, &commitments)
-            .and_then(|mut s| s.signing_package())
-            .map_err(|e| Failure::input(format!("bundle {}: {e}", data.bundle_id)))?;
+        if let Err(e) = session(&public, data, &commitments).and_then(|mut s| s.signing_package()) {
+            problems.push(format!("bundle {}: {e}", data.bundle_id));
+        }
         bundles.push(PackageBundle {
             id: data.bundle_id.clone(),
             signed_data_sha256: hex32(&sha256(&data.data)),
             message: base64::engine::general_purpose::STANDARD.encode(&data.data),
             commitments,
         });
+    }
+    let inputs: Vec<&Path> = iter::once(args.public.as_path())
+        .chain(args.commitments.iter().map(PathBuf::as_path))
+        .chain([args.config.as_path()])
+        .collect();
+    let mut record = open_ksr_ceremony(
+        args.ceremony.as_deref(),
+        env,
+        "ceremony threshold package",
+        ((public.key_tag, &dnskey(&public)?), &recomputed),
+        &inputs,
+        &[&args.output],
+    )?;
+    record.act_of(
+        env.now(),
+        ("2", "The holders' round-one commitments are checked"),
+        [check_event(COMMITMENTS_CHECK, problems.is_empty())],
+    )?;
+    if !problems.is_empty() {
+        return Err(refused(
+            "threshold package",
+            &problems,
+            "no package was written; drop or replace the named commitments files, or ask more holders to run threshold sign",
+        ));
     }
     let file = PackageFile {
         format: PACKAGE_FORMAT.to_owned(),
@@ -977,7 +1042,13 @@ pub(super) fn package(
         bundles,
     };
     let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
-    let written = write_output(&args.output, &text)?;
+    let at = env.now();
+    record.act(
+        at,
+        "3",
+        &format!("The signing package for holders {signers:?} is written"),
+    );
+    let written = record.write_file(at, &args.output, text.as_bytes())?;
     if global.json {
         emit_json(
             env,
@@ -992,6 +1063,7 @@ pub(super) fn package(
         out.push_str(&render::file_heading("Package", &written.facts()));
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }
 
@@ -1031,7 +1103,6 @@ pub(super) fn combine(
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
-    refuse_ceremony(ceremony)?;
     let Some(package_path) = package_path else {
         return Err(Failure::input(format!(
             "{}: a FROST key combines the shares of one signing package: give --package FILE",
@@ -1052,30 +1123,44 @@ pub(super) fn combine(
     let (package, package_sha256) =
         read_json::<PackageFile>(package_path, "a FROST signing package", PACKAGE_FORMAT)?;
     let pname = package_path.display();
-    if let Some(problem) = binding_problem(package.key_tag, &package.ksr, &public, &here) {
-        return Err(refused(
-            "threshold combine",
-            &[format!("{pname}: the signing package is {problem}")],
-            "no SKR was written",
-        ));
-    }
-    if let Some(problem) = bundles_problem(
-        package
-            .bundles
-            .iter()
-            .map(|b| (&b.id, &b.signed_data_sha256)),
-        &recomputed,
-    ) {
-        return Err(refused(
-            "threshold combine",
-            &[format!("{pname}: {problem}")],
-            "no SKR was written",
-        ));
-    }
     let mut files = Vec::new();
     for path in partials_paths {
         let (p, _): (PartialsFile, _) = read_json(path, "a FROST partials file", PARTIALS_FORMAT)?;
         files.push((path.display().to_string(), p));
+    }
+    let inputs: Vec<&Path> = iter::once(public_path)
+        .chain(previous)
+        .chain([package_path])
+        .chain(partials_paths.iter().map(PathBuf::as_path))
+        .chain([config_path])
+        .collect();
+    let mut record = open_ksr_ceremony(
+        ceremony,
+        env,
+        "ceremony threshold combine",
+        ((public.key_tag, &dnskey(&public)?), &recomputed),
+        &inputs,
+        &[output],
+    )?;
+    let package_problem = binding_problem(package.key_tag, &package.ksr, &public, &here)
+        .map(|problem| format!("{pname}: the signing package is {problem}"))
+        .or_else(|| {
+            bundles_problem(
+                package
+                    .bundles
+                    .iter()
+                    .map(|b| (&b.id, &b.signed_data_sha256)),
+                &recomputed,
+            )
+            .map(|problem| format!("{pname}: {problem}"))
+        });
+    if let Some(problem) = package_problem {
+        record_partials(&mut record, env, false, [])?;
+        return Err(refused(
+            "threshold combine",
+            &[problem],
+            "no SKR was written",
+        ));
     }
     let package_hex = hex32(&package_sha256);
     let admit = || {
@@ -1089,6 +1174,13 @@ pub(super) fn combine(
         )
     };
     let (_, problems) = admit();
+    let received = files.iter().flat_map(|(_, p)| {
+        p.bundles.iter().map(|b| {
+            let share = serde_json::to_vec(&b.share).unwrap_or_default();
+            (p.holder, b.id.clone(), share)
+        })
+    });
+    record_partials(&mut record, env, problems.is_empty(), received)?;
     if !global.json {
         let mut out = render::file_heading("KSR", &recomputed.input.facts());
         out.push_str(&format!(
@@ -1126,10 +1218,7 @@ pub(super) fn combine(
     let signed = match sign_ksr(&request(&recomputed, &ring, now)) {
         Ok(signed) => signed,
         Err(SignError::Policy(report)) => {
-            checked(env, global, *report, &context)?;
-            return Err(Failure::environment(
-                "the signer refused a KSR whose checks passed",
-            ));
+            return Err(refuse_checks(&mut record, env, global, report, &context));
         }
         Err(err) => {
             return Err(refused(
@@ -1139,7 +1228,7 @@ pub(super) fn combine(
             ))
         }
     };
-    let written: Written = write_output(output, &icann::write_skr(&signed.skr))?;
+    let written = write_combined(&mut record, env, output, &signed)?;
     let holders: Vec<u16> = files.iter().map(|(_, p)| p.holder).collect();
     if global.json {
         emit_json(
@@ -1161,6 +1250,7 @@ pub(super) fn combine(
         out.push_str(&render::document(&Document::Skr(signed.skr)));
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }
 

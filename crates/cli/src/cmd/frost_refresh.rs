@@ -12,8 +12,9 @@
 //! Holders left out can no longer sign with the refreshed ones. A FROST key
 //! keeps its threshold (frost-core 3.0 refreshes with a sharing of zero of the
 //! group's own degree): another threshold is refused, as is a new holder (an
-//! enrolment needs the repair protocol, which is in the library only).
+//! enrolment is the repair protocol: `reshare enrol`, in `frost_repair.rs`).
 
+use std::iter;
 use std::path::{Path, PathBuf};
 
 use ceremony_keys::keystore::Unlock;
@@ -21,19 +22,23 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use super::super::reshare::decrypt;
-use super::super::{encrypt, MAX_SHARE_FILE};
+use super::super::reshare::{decrypt, open_reshare_ceremony};
+use super::super::{encrypt, first_and_holders, written_headings, MAX_SHARE_FILE};
 use super::{
-    create_dir, is_frost, read_public, read_share, sealers, PublicFile, ShareFile, ALGORITHM,
-    PUBLIC_FORMAT, SHARE_FORMAT,
+    create_dir, dnskey, is_frost, read_public, read_share, sealers, PublicFile, ShareFile,
+    ALGORITHM, PUBLIC_FORMAT, SHARE_FORMAT,
 };
 use crate::args::Global;
 
-use crate::cmd::{emit, emit_json, write_output};
+use crate::ceremony_log::check_event;
+use crate::cmd::{emit, emit_json};
 use crate::render;
 use crate::{Env, Failure};
-use ceremony_threshold::frost::{self, Holder, KeyPackage};
+use ceremony_threshold::frost;
 
+/// The transcript's ID for a holder's check of its refreshed share: the
+/// zero-share added, the result matches the refreshed public.json.
+const REFRESH_CHECK: &str = "FROST-REFRESH";
 /// The format tag of a refresh's zero-share file's plaintext.
 const ZERO_SHARE_FORMAT: &str = "ceremony-frost-zero-share/1";
 
@@ -63,6 +68,9 @@ pub struct RefreshArgs {
     /// The directory to write the new public.json and zero-share-<j>.age into.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     output: PathBuf,
+    /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+    #[arg(long, value_name = "DIR")]
+    ceremony: Option<PathBuf>,
 }
 
 /// `threshold reshare apply`: a holder adds its zero-share to its share.
@@ -89,6 +97,9 @@ pub struct ApplyArgs {
     /// The directory to write your new share-<j>.age into.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     output: PathBuf,
+    /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+    #[arg(long, value_name = "DIR")]
+    ceremony: Option<PathBuf>,
 }
 
 /// A zero-share file's plaintext: secret; only its holder may read it.
@@ -148,7 +159,8 @@ pub(crate) fn refresh(
         return Err(Failure::input(format!(
             "--holders: {name} has no holder {h} (its holders are {known:?}); \
              a FROST refresh cannot enrol new holders"
-        )));
+        ))
+        .hint("enrol a new holder first with threshold reshare enrol deltas|sigma|combine"));
     }
     let count =
         u16::try_from(args.holders.len()).map_err(|_| Failure::input("too many --holders"))?;
@@ -168,6 +180,19 @@ pub(crate) fn refresh(
             path.display()
         )));
     }
+    let outputs: Vec<PathBuf> = iter::once(public_path.clone())
+        .chain(args.holders.iter().map(|j| zero_path(*j)))
+        .collect();
+    let mut record = open_reshare_ceremony(
+        args.ceremony.as_deref(),
+        env,
+        (
+            "ceremony threshold reshare refresh",
+            (public.key_tag, &dnskey(&public)?),
+        ),
+        &[args.public.as_path()],
+        &outputs,
+    )?;
     let (zero_shares, group) =
         frost::refresh::deal_refresh(&public.group_key, &args.holders, &mut rand_core::OsRng)
             .map_err(|e| Failure::input(format!("cannot refresh {name}: {e}")))?;
@@ -197,21 +222,29 @@ pub(crate) fn refresh(
         group_key: group,
     };
     let text = serde_json::to_string_pretty(&new_public).unwrap_or_default() + "\n";
-    let written = write_output(&public_path, &text)?;
-    let mut files = Vec::new();
-    for (j, armored) in &sealed {
-        files.push((*j, write_output(&zero_path(*j), armored)?));
-    }
+    let contents: Vec<&[u8]> = iter::once(text.as_bytes())
+        .chain(sealed.iter().map(|(_, armored)| armored.as_bytes()))
+        .collect();
+    let files: Vec<(&Path, &[u8])> = outputs.iter().map(PathBuf::as_path).zip(contents).collect();
+    let title = format!(
+        "Holders {:?} get zero-shares; the refreshed public key is written",
+        args.holders
+    );
+    let (public_written, files) = first_and_holders(
+        record.write_act(env.now(), ("2", &title), &files)?,
+        sealed.iter().map(|(j, _)| *j),
+    )?;
     if global.json {
         emit_json(
             env,
             &json!({
                 "key_tag": public.key_tag,
                 "holders": args.holders,
-                "public": render::file_json(&written.facts()),
+                "public": render::file_json(&public_written.facts()),
                 "zero_shares": files.iter().map(|(j, w)| json!({"holder": j, "file": render::file_json(&w.facts())})).collect::<Vec<_>>(),
             }),
         )?;
+        record.finish(env)?;
         return Ok(0);
     }
     let mut out = format!(
@@ -219,17 +252,16 @@ pub(crate) fn refresh(
          any {} of them sign; every other share stops working with theirs.\n\n",
         public.key_tag, args.holders, public.threshold
     );
-    out.push_str(&render::file_heading("New public key", &written.facts()));
-    for (j, w) in &files {
-        out.push_str(&render::file_heading(
-            &format!("Zero-share for holder {j}"),
-            &w.facts(),
-        ));
-    }
+    out.push_str(&written_headings(
+        ("New public key", &public_written),
+        "Zero-share for holder",
+        &files,
+    ));
     out.push_str(
         "\nEach listed holder runs threshold reshare apply, then destroys the old share.\n",
     );
     emit(env, &out)?;
+    record.finish(env)?;
     Ok(0)
 }
 
@@ -265,40 +297,43 @@ pub(crate) fn apply(
         )));
     }
     let index = share.index;
+    let out_path = args.output.join(format!("share-{index}.age"));
+    let inputs = [
+        &args.public,
+        &args.new_public,
+        &args.share,
+        &args.zero_share,
+    ]
+    .map(PathBuf::as_path);
+    let mut record = open_reshare_ceremony(
+        args.ceremony.as_deref(),
+        env,
+        (
+            "ceremony threshold reshare apply",
+            (old.key_tag, &dnskey(&old)?),
+        ),
+        &inputs,
+        std::slice::from_ref(&out_path),
+    )?;
+    // The library derives the new verifying share and checks it against new_public.
     let refreshed = share
         .key_package
         .refresh(zero.zero_share, &new.group_key)
-        .map_err(|e| Failure::input(format!("{zname}: {e}")))?;
+        .map_err(|e| Failure::input(format!("{zname} with {}: {e}", args.new_public.display())));
     drop(share);
-    // frost-core 3.0's refresh_share keeps the old verifying share in the key
-    // package; the one that belongs to the new signing share is derived from it.
-    let stale = refreshed.key_package();
-    let holder = Holder::from_key_package(KeyPackage::new(
-        *stale.identifier(),
-        *stale.signing_share(),
-        (*stale.signing_share()).into(),
-        *stale.verifying_key(),
-        *stale.min_signers(),
-    ));
-    drop(refreshed);
-    let package = holder.key_package();
-    if new
-        .group_key
-        .package()
-        .verifying_shares()
-        .get(package.identifier())
-        != Some(package.verifying_share())
-    {
-        return Err(Failure::input(format!(
-            "{zname}: the refreshed share of holder {index} does not match {}'s verifying share",
-            args.new_public.display()
-        )));
-    }
+    record.act_of(
+        env.now(),
+        (
+            "2",
+            &format!("Holder {index} adds its zero-share and checks the refreshed share"),
+        ),
+        [check_event(REFRESH_CHECK, refreshed.is_ok())],
+    )?;
+    let holder = refreshed?;
     let sealer: Box<dyn age::Recipient> = match unlock {
         Unlock::Identity(id) => Box::new(id.to_public()),
         Unlock::Passphrase(p) => Box::new(age::scrypt::Recipient::new(p.clone())),
     };
-    let out_path = args.output.join(format!("share-{index}.age"));
     if out_path.exists() {
         return Err(Failure::input(format!(
             "{} exists: a share is never overwritten",
@@ -322,7 +357,13 @@ pub(crate) fn apply(
     let armored = encrypt(sealer.as_ref(), &text)
         .map_err(|e| Failure::environment(format!("cannot encrypt the new share: {e}")))?;
     create_dir(&args.output)?;
-    let written = write_output(&out_path, &armored)?;
+    let at = env.now();
+    record.act(
+        at,
+        "3",
+        &format!("Holder {index}'s new share is written, encrypted to itself"),
+    );
+    let written = record.write_file(at, &out_path, armored.as_bytes())?;
     if global.json {
         emit_json(
             env,
@@ -338,5 +379,6 @@ pub(crate) fn apply(
         out.push_str("\nDestroy the old share: it no longer signs with the new ones.\n");
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }

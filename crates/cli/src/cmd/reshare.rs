@@ -36,7 +36,8 @@ use zeroize::Zeroizing;
 
 use super::{encrypt, read_public, read_share, PublicFile, ShareFile, PUBLIC_FORMAT, SHARE_FORMAT};
 use crate::args::Global;
-use crate::cmd::{emit, emit_json, write_output};
+use crate::ceremony_log::{check_event, Recorder};
+use crate::cmd::{emit, emit_json};
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
@@ -44,6 +45,10 @@ use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 const COMMITMENTS_FORMAT: &str = "ceremony-threshold-reshare-commitments/1";
 /// The format tag of a sub-share file's plaintext.
 const SUB_SHARE_FORMAT: &str = "ceremony-threshold-sub-share/1";
+/// The transcript's ID for a new holder's check of its sub-shares: each
+/// verifies against its dealer's commitments (the act's title names the
+/// dealers, and the one at fault).
+const SUB_SHARES_CHECK: &str = "RESHARE-SUB-SHARES";
 /// The largest sub-share file read.
 const MAX_SUB_SHARE_FILE: u64 = 64 * 1024;
 
@@ -76,6 +81,9 @@ pub enum ReshareCommand {
         /// The directory to write commitments-<i>.json and sub-share-<i>-to-<j>.age into.
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: PathBuf,
+        /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// As one new holder: check your sub-shares and add them into your new share.
     Combine {
@@ -97,11 +105,17 @@ pub enum ReshareCommand {
         /// The directory to write the new public.json and share-<j>.age into.
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: PathBuf,
+        /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+        #[arg(long, value_name = "DIR")]
+        ceremony: Option<PathBuf>,
     },
     /// FROST (ED25519): new shares of the same key for the holders listed; the threshold stays.
     Refresh(super::frost::RefreshArgs),
     /// FROST (ED25519), as one listed holder: add your zero-share to your share.
     Apply(super::frost::ApplyArgs),
+    /// FROST (ED25519): enrol a new holder by repair, with t existing holders as helpers.
+    #[command(subcommand)]
+    Enrol(super::frost::EnrolCommand),
 }
 
 /// `commitments-<i>.json`: public; publish it to every new holder and the transcript.
@@ -137,6 +151,7 @@ pub fn run(command: ReshareCommand, global: &Global, env: &mut dyn Env) -> Resul
             threshold,
             recipients,
             output,
+            ceremony,
         } => {
             let unlock = unlock(identity.as_deref(), passphrase_env.as_deref())?;
             deal(
@@ -147,6 +162,7 @@ pub fn run(command: ReshareCommand, global: &Global, env: &mut dyn Env) -> Resul
                     threshold,
                     recipients,
                     output,
+                    ceremony,
                 },
                 &unlock,
                 global,
@@ -160,14 +176,13 @@ pub fn run(command: ReshareCommand, global: &Global, env: &mut dyn Env) -> Resul
             identity,
             passphrase_env,
             output,
+            ceremony,
         } => {
             let unlock = unlock(identity.as_deref(), passphrase_env.as_deref())?;
             combine(
-                &public,
-                &commitments,
-                &sub_shares,
+                (&public, &commitments, &sub_shares),
                 &unlock,
-                &output,
+                (&output, ceremony.as_deref()),
                 global,
                 env,
             )
@@ -176,6 +191,10 @@ pub fn run(command: ReshareCommand, global: &Global, env: &mut dyn Env) -> Resul
         ReshareCommand::Apply(args) => {
             let unlock = unlock(args.identity.as_deref(), args.passphrase_env.as_deref())?;
             super::frost::apply(&args, &unlock, global, env)
+        }
+        ReshareCommand::Enrol(command) => {
+            let (identity, passphrase_env) = command.credential();
+            super::frost::enrol(&command, &unlock(identity, passphrase_env)?, global, env)
         }
     }
 }
@@ -231,6 +250,7 @@ struct DealArgs {
     threshold: u16,
     recipients: Vec<String>,
     output: PathBuf,
+    ceremony: Option<PathBuf>,
 }
 
 fn deal(
@@ -275,7 +295,10 @@ fn deal(
     })?;
     let commitments_path = args.output.join(format!("commitments-{dealer}.json"));
     let sub_path = |j: u16| args.output.join(format!("sub-share-{dealer}-to-{j}.age"));
-    for path in iter::once(commitments_path.clone()).chain((1..=new_holders).map(sub_path)) {
+    let outputs: Vec<PathBuf> = iter::once(commitments_path.clone())
+        .chain((1..=new_holders).map(sub_path))
+        .collect();
+    for path in &outputs {
         if path.exists() {
             return Err(Failure::input(format!(
                 "{} exists: resharing output is never overwritten",
@@ -283,6 +306,14 @@ fn deal(
             )));
         }
     }
+    let dnskey = public.dnskey()?;
+    let mut record = open_reshare_ceremony(
+        args.ceremony.as_deref(),
+        env,
+        ("ceremony threshold reshare deal", (public.key_tag, &dnskey)),
+        &[args.public.as_path(), args.share.as_path()],
+        &outputs,
+    )?;
 
     let output = plan
         .deal(&share.share, &mut rand_core::OsRng)
@@ -315,11 +346,22 @@ fn deal(
         sealed.push((j, armored));
     }
     let text = serde_json::to_string_pretty(&commitments).unwrap_or_default() + "\n";
-    let written = write_output(&commitments_path, &text)?;
-    let mut files = Vec::new();
-    for (j, armored) in &sealed {
-        files.push((*j, write_output(&sub_path(*j), armored)?));
-    }
+    let files: Vec<(&Path, &[u8])> = iter::once((commitments_path.as_path(), text.as_bytes()))
+        .chain(
+            outputs[1..]
+                .iter()
+                .zip(&sealed)
+                .map(|(path, (_, armored))| (path.as_path(), armored.as_bytes())),
+        )
+        .collect();
+    let title = format!(
+        "Old holder {dealer} deals its share to {} new holders: commitments and sub-shares",
+        plan.new_holders()
+    );
+    let (commitments_written, files) = super::first_and_holders(
+        record.write_act(env.now(), ("2", &title), &files)?,
+        sealed.iter().map(|(j, _)| *j),
+    )?;
 
     if global.json {
         emit_json(
@@ -329,7 +371,7 @@ fn deal(
                 "plan": hex32(&plan.id()),
                 "threshold": plan.new_threshold(),
                 "holders": plan.new_holders(),
-                "commitments": render::file_json(&written.facts()),
+                "commitments": render::file_json(&commitments_written.facts()),
                 "sub_shares": files.iter().map(|(j, w)| json!({"holder": j, "file": render::file_json(&w.facts())})).collect::<Vec<_>>(),
             }),
         )?;
@@ -342,20 +384,41 @@ fn deal(
             plan.new_threshold(),
             hex32(&plan.id())
         );
-        out.push_str(&render::file_heading(
-            "Commitments (publish)",
-            &written.facts(),
+        out.push_str(&super::written_headings(
+            ("Commitments (publish)", &commitments_written),
+            "Sub-share for new holder",
+            &files,
         ));
-        for (j, w) in &files {
-            out.push_str(&render::file_heading(
-                &format!("Sub-share for new holder {j}"),
-                &w.facts(),
-            ));
-        }
         out.push_str("\nDestroy your old share once every new holder has combined theirs.\n");
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
+}
+
+/// Opens the ceremony of a resharing command when `ceremony` is given: it
+/// declares the key (whose DNSKEY resharing keeps) and records act 1, the
+/// files read. Every output must be inside the ceremony directory.
+pub(super) fn open_reshare_ceremony(
+    ceremony: Option<&Path>,
+    env: &mut dyn Env,
+    (script, key): (&str, (u16, &ceremony_dnssec::Dnskey)),
+    inputs: &[&Path],
+    outputs: &[PathBuf],
+) -> Result<Recorder, Failure> {
+    let outputs: Vec<&Path> = outputs.iter().map(PathBuf::as_path).collect();
+    super::open_ceremony(
+        ceremony,
+        env,
+        &super::Opening {
+            script,
+            key,
+            title: "The key and the holder's files are read",
+            ksr: None,
+            inputs,
+            outputs: &outputs,
+        },
+    )
 }
 
 /// Reads an age file's plaintext, at most `max` bytes, with the holder's credential.
@@ -394,11 +457,9 @@ pub(super) fn decrypt(
 }
 
 fn combine(
-    public_path: &Path,
-    commitments_paths: &[PathBuf],
-    sub_share_paths: &[PathBuf],
+    (public_path, commitments_paths, sub_share_paths): (&Path, &[PathBuf], &[PathBuf]),
     unlock: &Unlock,
-    output: &Path,
+    (output, ceremony): (&Path, Option<&Path>),
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
@@ -464,11 +525,42 @@ fn combine(
             )))
         }
     };
+    let share_path = output.join(format!("share-{index}.age"));
+    let new_public_path = output.join("public.json");
+    let dnskey = public.dnskey()?;
+    let inputs: Vec<&Path> = iter::once(public_path)
+        .chain(commitments_paths.iter().map(PathBuf::as_path))
+        .chain(sub_share_paths.iter().map(PathBuf::as_path))
+        .collect();
+    let mut record = open_reshare_ceremony(
+        ceremony,
+        env,
+        (
+            "ceremony threshold reshare combine",
+            (public.key_tag, &dnskey),
+        ),
+        &inputs,
+        &[new_public_path.clone(), share_path.clone()],
+    )?;
     let all: Vec<ReshareCommitments> = commitments.into_iter().map(|c| c.commitments).collect();
-    let share = plan
-        .combine(index, &all, &sub_shares)
-        .map_err(reshare_failure)?;
+    let combined = plan.combine(index, &all, &sub_shares);
     drop(sub_shares);
+    let verdict = match &combined {
+        Ok(_) => String::new(),
+        Err(err) => format!(": {err}"),
+    };
+    record.act_of(
+        env.now(),
+        (
+            "2",
+            &format!(
+                "New holder {index} checks the sub-shares of old holders {:?} against their commitments{verdict}",
+                plan.dealers()
+            ),
+        ),
+        [check_event(SUB_SHARES_CHECK, combined.is_ok())],
+    )?;
+    let share = combined.map_err(reshare_failure)?;
     let new_key: &ThresholdPublicKey = share.public_key();
     let dnskey = new_key
         .dnskey()
@@ -512,7 +604,6 @@ fn combine(
         .map_err(|e| Failure::environment(format!("cannot encrypt the new share: {e}")))?;
     std::fs::create_dir_all(output)
         .map_err(|e| Failure::environment(format!("{}: cannot create: {e}", output.display())))?;
-    let share_path = output.join(format!("share-{index}.age"));
     if share_path.exists() {
         return Err(Failure::input(format!(
             "{} exists: a share is never overwritten",
@@ -520,14 +611,13 @@ fn combine(
         )));
     }
     // Several new holders may write into one directory: the same key, or a refusal.
-    let public_path = output.join("public.json");
-    if let Ok(existing) = std::fs::read(&public_path) {
+    if let Ok(existing) = std::fs::read(&new_public_path) {
         if existing != public_text.as_bytes() {
             return Err(Failure {
                 code: EXIT_CHECKS_FAILED,
                 message: format!(
                     "{}: another new holder derived a different public key",
-                    public_path.display()
+                    new_public_path.display()
                 ),
                 hint: Some(
                     "the holders were given different commitments: compare the \
@@ -537,8 +627,16 @@ fn combine(
             });
         }
     }
-    let public_written = write_output(&public_path, &public_text)?;
-    let share_written = write_output(&share_path, &armored)?;
+    let files: [(&Path, &[u8]); 2] = [
+        (&new_public_path, public_text.as_bytes()),
+        (&share_path, armored.as_bytes()),
+    ];
+    let title = format!("New holder {index} writes the new public key and its share");
+    let (public_written, mut share) =
+        super::first_and_holders(record.write_act(env.now(), ("3", &title), &files)?, [index])?;
+    let (_, share_written) = share
+        .pop()
+        .ok_or_else(|| Failure::environment("the new share was not written"))?;
 
     if global.json {
         emit_json(
@@ -572,5 +670,6 @@ fn combine(
         ));
         emit(env, &out)?;
     }
+    record.finish(env)?;
     Ok(0)
 }

@@ -24,9 +24,6 @@ use ceremony_signer::threshold::{
 };
 use ceremony_signer::{check, sign_ksr, KeyRing, SignError, SignRequest, SignerConfig};
 use ceremony_threshold::shoup::{self, DealProgress, KeyShare, ThresholdPublicKey};
-use ceremony_transcript::entry::{
-    CheckOutcome, CheckReport, CheckStatus, Digest, PartialSignatureReceived,
-};
 use ceremony_transcript::Event;
 use clap::{Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -35,7 +32,9 @@ use serde_json::json;
 use super::sign::sign_failure;
 use super::{confirm, emit, emit_json, expect_ksr, now, read_document, Written};
 use crate::args::{Format, Global};
-use crate::ceremony_log::{check_report, declared_ksk, file_read, key_event, Recorder};
+use crate::ceremony_log::{
+    check_event, check_report, declared_ksk, file_read, key_event, partial_received, Recorder,
+};
 use crate::render;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
@@ -189,6 +188,15 @@ struct PublicFile {
     holders: u16,
     key_tag: u16,
     public_key: ThresholdPublicKey,
+}
+
+impl PublicFile {
+    /// The key's DNSKEY, which the transcript declares.
+    fn dnskey(&self) -> Result<ceremony_dnssec::Dnskey, Failure> {
+        self.public_key
+            .dnskey()
+            .map_err(|e| Failure::input(e.to_string()))
+    }
 }
 
 /// A share file's plaintext: the parameters, the holder's index and the share
@@ -357,37 +365,7 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
             .collect::<Result<Vec<_>, _>>()?;
         Protect::Recipients(parsed)
     };
-    std::fs::create_dir_all(&args.output).map_err(|e| {
-        Failure::environment(format!("{}: cannot create: {e}", args.output.display()))
-    })?;
-    for i in 1..=args.holders {
-        let path = args.output.join(format!("share-{i}.age"));
-        if path.exists() {
-            return Err(Failure::input(format!(
-                "{} exists: a share is never overwritten",
-                path.display()
-            )));
-        }
-    }
-
-    let public_path = args.output.join("public.json");
-    let mut record = Recorder::for_command(
-        args.ceremony.as_deref(),
-        env,
-        "ceremony threshold deal",
-        "threshold",
-        vec![],
-        &[&public_path],
-        "write the shares beside the transcript, e.g. -o DIR/quorum",
-    )?;
-    record.act(
-        env.now(),
-        "1",
-        &format!(
-            "A threshold key is dealt: any {} of {} holders sign",
-            args.threshold, args.holders
-        ),
-    );
+    let (mut record, public_path) = open_deal(args, env, "threshold RSA")?;
     let _ = writeln!(
         env.stderr(),
         "Dealing a {}-bit threshold RSA key, {} of {}: searching two safe primes",
@@ -471,24 +449,10 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
         outputs.push((args.output.join(format!("share-{index}.age")), armored));
         indices.push(index);
     }
-    let now = env.now();
-    record.record(
-        now,
-        Event::KeyGenerated(key_event(
-            &format!("threshold key tag {tag}"),
-            &args.output.display().to_string(),
-            Some(&dnskey),
-        )),
-    );
-    let refs: Vec<(&Path, &[u8])> = outputs
-        .iter()
-        .map(|(p, t)| (p.as_path(), t.as_bytes()))
-        .collect();
-    let mut files = record.write_files(now, &refs)?.into_iter();
-    let written = files
-        .next()
-        .ok_or_else(|| Failure::environment("public.json was not written"))?;
-    let files: Vec<(u16, Written)> = indices.into_iter().zip(files).collect();
+    let (written, files) = first_and_holders(
+        write_dealing(&mut record, env, args, (tag.0, &dnskey), &outputs)?,
+        indices,
+    )?;
 
     if global.json {
         emit_json(
@@ -510,13 +474,11 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
         );
         out.push_str(&format!("{}\n", dnskey.to_zonefile(&owner, args.ttl)));
         out.push_str(&format!("{}\n\n", ds.to_zonefile(&owner, args.ttl)));
-        out.push_str(&render::file_heading("Public key", &written.facts()));
-        for (i, w) in &files {
-            out.push_str(&render::file_heading(
-                &format!("Share of holder {i}"),
-                &w.facts(),
-            ));
-        }
+        out.push_str(&written_headings(
+            ("Public key", &written),
+            "Share of holder",
+            &files,
+        ));
         out.push_str("\nThe dealer's erasure:\n");
         for v in &dealing.erasure.values {
             out.push_str(&format!(
@@ -543,6 +505,73 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
     } else {
         EXIT_CHECKS_FAILED
     })
+}
+
+/// Checks that no share of `args` exists yet, and opens the ceremony of a
+/// deal when `--ceremony` is given: public.json must be written inside it.
+/// Act 1 is the dealing of a `kind` key. Returns the path of public.json.
+fn open_deal(
+    args: &DealArgs,
+    env: &mut dyn Env,
+    kind: &str,
+) -> Result<(Recorder, PathBuf), Failure> {
+    std::fs::create_dir_all(&args.output).map_err(|e| {
+        Failure::environment(format!("{}: cannot create: {e}", args.output.display()))
+    })?;
+    for i in 1..=args.holders {
+        let path = args.output.join(format!("share-{i}.age"));
+        if path.exists() {
+            return Err(Failure::input(format!(
+                "{} exists: a share is never overwritten",
+                path.display()
+            )));
+        }
+    }
+    let public_path = args.output.join("public.json");
+    let mut record = Recorder::for_command(
+        args.ceremony.as_deref(),
+        env,
+        "ceremony threshold deal",
+        "threshold",
+        vec![],
+        &[&public_path],
+        "write the shares beside the transcript, e.g. -o DIR/quorum",
+    )?;
+    record.act(
+        env.now(),
+        "1",
+        &format!(
+            "A {kind} key is dealt: any {} of {} holders sign",
+            args.threshold, args.holders
+        ),
+    );
+    Ok((record, public_path))
+}
+
+/// The end of a deal: the key generated (key tag, DNSKEY), then every
+/// output `(path, text)` (public.json first, then the encrypted shares)
+/// written as one step, through the transcript when recording.
+fn write_dealing(
+    record: &mut Recorder,
+    env: &dyn Env,
+    args: &DealArgs,
+    (tag, dnskey): (u16, &ceremony_dnssec::Dnskey),
+    outputs: &[(PathBuf, String)],
+) -> Result<Vec<Written>, Failure> {
+    let now = env.now();
+    record.record(
+        now,
+        Event::KeyGenerated(key_event(
+            &format!("threshold key tag {tag}"),
+            &args.output.display().to_string(),
+            Some(dnskey),
+        )),
+    );
+    let refs: Vec<(&Path, &[u8])> = outputs
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_bytes()))
+        .collect();
+    record.write_files(now, &refs)
 }
 
 fn encrypt(recipient: &dyn age::Recipient, plaintext: &[u8]) -> Result<String, String> {
@@ -715,39 +744,178 @@ struct HolderArgs {
     ceremony: Option<PathBuf>,
 }
 
-/// Opens the ceremony of `threshold sign` or `combine` when `ceremony` is
-/// given: declares the threshold key as the KSK, and records act 1, the
-/// files read (the KSR, then `inputs`, the configuration last).
-fn open_threshold_ceremony(
+/// How a threshold command's ceremony opens: the key it declares as its KSK
+/// (key tag, DNSKEY; resharing keeps both), act 1's title, the files it reads
+/// (the KSR first, when there is one) and the outputs it will write, which
+/// must all be inside the ceremony directory.
+struct Opening<'a> {
+    script: &'a str,
+    key: (u16, &'a ceremony_dnssec::Dnskey),
+    title: &'a str,
+    ksr: Option<&'a super::Input>,
+    inputs: &'a [&'a Path],
+    outputs: &'a [&'a Path],
+}
+
+/// Opens the ceremony of a threshold command (RSA or FROST) when `ceremony`
+/// is given, else no recording: declares the threshold key, and records act
+/// 1, the files read.
+fn open_ceremony(
     ceremony: Option<&Path>,
     env: &mut dyn Env,
-    script: &str,
-    (public, recomputed): (&PublicFile, &Recomputed),
-    inputs: &[&Path],
-    output: &Path,
+    opening: &Opening<'_>,
 ) -> Result<Recorder, Failure> {
-    let dnskey = public
-        .public_key
-        .dnskey()
-        .map_err(|e| Failure::input(e.to_string()))?;
-    let label = format!("threshold key tag {}", public.key_tag);
+    let (tag, dnskey) = opening.key;
     let mut record = Recorder::for_command(
         ceremony,
         env,
-        script,
+        opening.script,
         "threshold",
-        vec![declared_ksk(&label, &dnskey)],
-        &[output],
+        vec![declared_ksk(&format!("threshold key tag {tag}"), dnskey)],
+        opening.outputs,
         "write the output beside the transcript",
     )?;
     let now = env.now();
-    record.act(now, "1", "The KSR, the key and the configuration are read");
-    record.record(now, file_read(&recomputed.input.facts()));
-    for path in inputs {
-        record.read_file(now, path)?;
+    record.act(now, "1", opening.title);
+    if let Some(ksr) = opening.ksr {
+        record.record(now, file_read(&ksr.facts()));
     }
+    record.read_files(now, opening.inputs.iter().copied())?;
     record.commit()?;
     Ok(record)
+}
+
+/// Opens the ceremony of `threshold sign` or `combine` (either key) over
+/// the KSR recomputed: act 1 reads the KSR, then `inputs`.
+fn open_ksr_ceremony(
+    ceremony: Option<&Path>,
+    env: &mut dyn Env,
+    script: &str,
+    (key, recomputed): ((u16, &ceremony_dnssec::Dnskey), &Recomputed),
+    inputs: &[&Path],
+    outputs: &[&Path],
+) -> Result<Recorder, Failure> {
+    open_ceremony(
+        ceremony,
+        env,
+        &Opening {
+            script,
+            key,
+            title: "The KSR, the key and the configuration are read",
+            ksr: Some(&recomputed.input),
+            inputs,
+            outputs,
+        },
+    )
+}
+
+/// The files a holder's `threshold sign` reads after the KSR: public.json,
+/// the (encrypted) share, the previous SKR, the configuration last.
+fn holder_inputs(args: &HolderArgs) -> Vec<&Path> {
+    [&args.public, &args.share]
+        .into_iter()
+        .map(PathBuf::as_path)
+        .chain(args.previous_skr.as_deref())
+        .chain([args.config.as_path()])
+        .collect()
+}
+
+/// Act 2 of `combine` (either key): the check of the holders' partials
+/// (THRESHOLD-PARTIALS) and, when it passed, each signature share received,
+/// as `(holder, bundle, share's encoding)`.
+fn record_partials(
+    record: &mut Recorder,
+    env: &dyn Env,
+    passed: bool,
+    received: impl IntoIterator<Item = (u16, String, Vec<u8>)>,
+) -> Result<(), Failure> {
+    let events = iter::once(check_event(PARTIALS_CHECK, passed)).chain(
+        received
+            .into_iter()
+            .filter(|_| passed)
+            .map(|(holder, bundle, share)| partial_received(holder, &bundle, &share)),
+    );
+    record.act_of(
+        env.now(),
+        ("2", "The holders' partial signatures are verified"),
+        events,
+    )
+}
+
+/// Act 3 of `combine` (either key): each signature combined, the checks
+/// after signing, and the SKR written to `output`.
+fn write_combined(
+    record: &mut Recorder,
+    env: &dyn Env,
+    output: &Path,
+    signed: &ceremony_signer::Signed,
+) -> Result<Written, Failure> {
+    record.write_skr_act(
+        env,
+        "3",
+        "The shares are combined into signatures and the SKR is written",
+        (output, &icann::write_skr(&signed.skr)),
+        &signed.skr,
+        &signed.report,
+    )
+}
+
+/// The files written by one step: the first (a public.json or the
+/// commitments) apart, then each of the rest paired with its holder, in the
+/// order of `holders`.
+fn first_and_holders(
+    written: Vec<Written>,
+    holders: impl IntoIterator<Item = u16>,
+) -> Result<(Written, Vec<(u16, Written)>), Failure> {
+    let mut written = written.into_iter();
+    let first = written
+        .next()
+        .ok_or_else(|| Failure::environment("no file was written"))?;
+    Ok((first, holders.into_iter().zip(written).collect()))
+}
+
+/// The headings of the files one step wrote: the first, titled `title`,
+/// then each holder's, titled `each` and the holder's number.
+fn written_headings(
+    (title, first): (&str, &Written),
+    each: &str,
+    files: &[(u16, Written)],
+) -> String {
+    let mut out = render::file_heading(title, &first.facts());
+    for (i, w) in files {
+        out.push_str(&render::file_heading(&format!("{each} {i}"), &w.facts()));
+    }
+    out
+}
+
+/// The refusal of a KSR's checks by the signer at combine (either key):
+/// recorded as act 3, shown, and returned as the failure.
+fn refuse_checks(
+    record: &mut Recorder,
+    env: &mut dyn Env,
+    global: &Global,
+    report: Box<ceremony_policy::Report>,
+    context: &str,
+) -> Failure {
+    if let Err(err) = record.act_of(
+        env.now(),
+        ("3", "The KSR is checked"),
+        [check_report(&report)],
+    ) {
+        return err;
+    }
+    let shown = if global.json {
+        emit_json(
+            env,
+            &json!({"report": render::report_json(&report), "output": null}),
+        )
+    } else {
+        emit(env, &render::report(&report, context))
+    };
+    match shown {
+        Err(err) => err,
+        Ok(()) => sign_failure(SignError::Policy(report)),
+    }
 }
 
 fn holder_sign(
@@ -810,24 +978,17 @@ fn holder_sign(
         args.config.display(),
         recomputed.schema.name
     );
-    let inputs: Vec<&Path> = [&args.public, &args.share]
-        .into_iter()
-        .map(PathBuf::as_path)
-        .chain(args.previous_skr.as_deref())
-        .chain([args.config.as_path()])
-        .collect();
-    let mut record = open_threshold_ceremony(
+    let dnskey = public.dnskey()?;
+    let mut record = open_ksr_ceremony(
         args.ceremony.as_deref(),
         env,
         "ceremony threshold sign",
-        (&public, &recomputed),
-        &inputs,
-        &args.output,
+        ((public.key_tag, &dnskey), &recomputed),
+        &holder_inputs(args),
+        &[&args.output],
     )?;
     let report = check(&request);
-    record.act(env.now(), "2", "The KSR is checked");
-    record.record(env.now(), check_report(&report));
-    record.commit()?;
+    record.checks(env, &report)?;
     if !global.json || !report.is_ok() {
         if global.json {
             emit_json(
@@ -934,13 +1095,14 @@ fn combine(
         .chain(partials_paths.iter().map(PathBuf::as_path))
         .chain([config_path])
         .collect();
-    let mut record = open_threshold_ceremony(
+    let dnskey = public.dnskey()?;
+    let mut record = open_ksr_ceremony(
         ceremony,
         env,
         "ceremony threshold combine",
-        (&public, &recomputed),
+        ((public.key_tag, &dnskey), &recomputed),
         &inputs,
-        output,
+        &[output],
     )?;
     let admission = admit(
         &public.public_key,
@@ -948,37 +1110,13 @@ fn combine(
         &recomputed.ksr_sha256,
         &files,
     );
-    let at = env.now();
-    record.act(at, "2", "The holders' partial signatures are verified");
-    record.record(
-        at,
-        Event::CheckReport(CheckReport {
-            checks: vec![CheckOutcome {
-                id: PARTIALS_CHECK.to_owned(),
-                status: if admission.is_ok() {
-                    CheckStatus::Passed
-                } else {
-                    CheckStatus::Failed
-                },
-            }],
-        }),
-    );
-    if admission.is_ok() {
-        for (_, p) in &files {
-            for b in &p.bundles {
-                let share = serde_json::to_vec(&b.share).unwrap_or_default();
-                record.record(
-                    at,
-                    Event::PartialSignatureReceived(PartialSignatureReceived {
-                        holder: format!("holder {}", p.holder),
-                        bundle: b.id.clone(),
-                        share: Digest::of(&share),
-                    }),
-                );
-            }
-        }
-    }
-    record.commit()?;
+    let received = files.iter().flat_map(|(_, p)| {
+        p.bundles.iter().map(|b| {
+            let share = serde_json::to_vec(&b.share).unwrap_or_default();
+            (p.holder, b.id.clone(), share)
+        })
+    });
+    record_partials(&mut record, env, admission.is_ok(), received)?;
     if !global.json {
         let mut out = render::file_heading("KSR", &recomputed.input.facts());
         out.push_str(&format!(
@@ -1035,19 +1173,7 @@ fn combine(
     let signed = match sign_ksr(&request) {
         Ok(signed) => signed,
         Err(SignError::Policy(report)) => {
-            let at = env.now();
-            record.act(at, "3", "The KSR is checked");
-            record.record(at, check_report(&report));
-            record.commit()?;
-            if global.json {
-                emit_json(
-                    env,
-                    &json!({"report": render::report_json(&report), "output": null}),
-                )?;
-            } else {
-                emit(env, &render::report(&report, &context))?;
-            }
-            return Err(sign_failure(SignError::Policy(report)));
+            return Err(refuse_checks(&mut record, env, global, report, &context));
         }
         Err(err) => {
             return Err(Failure {
@@ -1057,14 +1183,7 @@ fn combine(
             })
         }
     };
-    let written = record.write_skr_act(
-        env,
-        "3",
-        "The shares are combined into signatures and the SKR is written",
-        (output, &icann::write_skr(&signed.skr)),
-        &signed.skr,
-        &signed.report,
-    )?;
+    let written = write_combined(&mut record, env, output, &signed)?;
     if global.json {
         emit_json(
             env,
