@@ -68,7 +68,7 @@ fn dealt() -> &'static Dealt {
             "Every secret of the dealer was overwritten",
         ]);
         assert!(
-            run.stderr.contains("Sharing the exponent"),
+            run.stderr.contains("sharing the exponent among 5 holders"),
             "{}",
             run.stderr
         );
@@ -388,7 +388,7 @@ fn a_holder_refusing_at_the_prompt_writes_nothing() {
     );
     // Holder 2's identity does not open holder 1's share.
     run.expect_code(2)
-        .expect_stderr(&["cannot decrypt the share"]);
+        .expect_stderr(&["share-1.age: cannot decrypt", "does not open it"]);
     assert!(!out.exists());
     let run = ceremony_with(
         &[

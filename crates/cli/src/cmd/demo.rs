@@ -48,7 +48,7 @@ use ceremony_signer::threshold::{
     admit, partials_for, sha256, signed_data_for, text_signed_data, BundleData, ThresholdCombiner,
 };
 use ceremony_signer::{check, sign_ksr, KeyRing, Schema, SignError, SignRequest, SignerConfig};
-use ceremony_threshold::shoup::{self, DealProgress, KeyShare, ThresholdPublicKey};
+use ceremony_threshold::shoup::{KeyShare, ThresholdPublicKey};
 use jiff::Timestamp;
 use ring::rand::SystemRandom;
 
@@ -221,38 +221,8 @@ fn keystore_ksk(keystore_dir: &Path) -> Result<(Ksk, String), Failure> {
 /// Act 1 with the threshold key: the dealer makes a 3-of-7 Shoup RSA-2048 key,
 /// hands one share to each simulated TCR, and erases everything else.
 fn threshold_ksk(env: &mut dyn Env) -> Result<(Ksk, String), Failure> {
-    let _ = writeln!(
-        env.stderr(),
-        "The dealer searches two 1024-bit safe primes (p = 2p'+1, q = 2q'+1); this takes a few seconds:"
-    );
-    let dealing = {
-        let stderr = env.stderr();
-        let mut progress = |event: DealProgress| match event {
-            DealProgress::Candidate { prime, tested } if tested % 100 == 0 => {
-                let _ = write!(
-                    stderr,
-                    "\r  safe prime {prime} of 2: {tested:>6} candidates tested"
-                );
-                let _ = stderr.flush();
-            }
-            DealProgress::PrimeFound {
-                prime,
-                bits,
-                tested,
-            } => {
-                let _ = writeln!(
-                    stderr,
-                    "\r  safe prime {prime} of 2: found, {bits} bits, after {tested} candidates"
-                );
-            }
-            DealProgress::Sharing => {
-                let _ = writeln!(stderr, "  sharing the exponent among {TCRS} TCRs");
-            }
-            _ => {}
-        };
-        shoup::deal(2048, QUORUM, TCRS, &mut rand_core::OsRng, &mut progress)
-            .map_err(|e| Failure::environment(format!("cannot deal the threshold KSK: {e}")))?
-    };
+    let dealing = super::threshold::deal_with_progress(env, 2048, QUORUM, TCRS, "TCRs")
+        .map_err(|e| Failure::environment(format!("cannot deal the threshold KSK: {e}")))?;
     if !dealing.erasure.all_erased() {
         return Err(Failure::environment(
             "the dealer's erasure failed: a secret did not read back as zero, so the key is not used",

@@ -21,7 +21,6 @@
 //! it).
 
 use std::collections::BTreeSet;
-use std::io::Read as _;
 use std::iter;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +38,8 @@ use crate::args::Global;
 use crate::ceremony_log::{check_event, Recorder};
 use crate::cmd::{emit, emit_json};
 use crate::render;
+/// Reads an age file's plaintext, at most `max` bytes, with the holder's credential.
+pub(super) use crate::sealed::open as decrypt;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
 /// The format tag of a dealer's commitments file.
@@ -419,41 +420,6 @@ pub(super) fn open_reshare_ceremony(
             outputs: &outputs,
         },
     )
-}
-
-/// Reads an age file's plaintext, at most `max` bytes, with the holder's credential.
-pub(super) fn decrypt(
-    path: &Path,
-    unlock: &Unlock,
-    max: u64,
-) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let name = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
-    let mut ciphertext = Vec::new();
-    file.take(max)
-        .read_to_end(&mut ciphertext)
-        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
-    let decryptor =
-        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(ciphertext.as_slice()))
-            .map_err(|e| Failure::input(format!("{name}: not an age file: {e}")))?;
-    let scrypt;
-    let identity: &dyn age::Identity = match unlock {
-        Unlock::Passphrase(p) => {
-            scrypt = age::scrypt::Identity::new(p.clone());
-            &scrypt
-        }
-        Unlock::Identity(id) => id,
-    };
-    let mut reader = decryptor
-        .decrypt(iter::once(identity))
-        .map_err(|e| Failure::input(format!("{name}: cannot decrypt: {e}")))?
-        .take(max - 1);
-    let mut plain = Zeroizing::new(Vec::new());
-    reader
-        .read_to_end(&mut plain)
-        .map_err(|e| Failure::input(format!("{name}: cannot decrypt: {e}")))?;
-    Ok(plain)
 }
 
 fn combine(

@@ -12,13 +12,14 @@
 //! FROST (Ed25519) keys sign in two rounds, with `threshold package`
 //! between them: see `frost.rs`.
 
-use std::io::{Read as _, Write as _};
 use std::iter;
 use std::path::{Path, PathBuf};
 
 use ceremony_dnssec::{parse_name, DigestAlgorithm, Ds};
 use ceremony_formats::{icann, Document};
-use ceremony_keys::keystore::{AgeIdentity, Unlock};
+// Every share and sub-share is sealed the one way secrets are (keys::armor).
+use ceremony_keys::armor::seal as encrypt;
+use ceremony_keys::keystore::Unlock;
 use ceremony_signer::threshold::{
     admit, hex32, partials_for, schema_keys, sha256, signed_data_for, Partials, ThresholdCombiner,
 };
@@ -318,6 +319,56 @@ pub fn run(command: ThresholdCommand, global: &Global, env: &mut dyn Env) -> Res
     }
 }
 
+/// Deals a Shoup threshold RSA key, showing the safe-prime search on
+/// standard error while it runs (seconds for 2048 bits); `who` names the holders.
+///
+/// # Errors
+/// The dealer's error (parameters it refuses).
+pub(crate) fn deal_with_progress(
+    env: &mut dyn Env,
+    bits: u32,
+    threshold: u16,
+    holders: u16,
+    who: &str,
+) -> Result<shoup::Dealing, ceremony_threshold::Error> {
+    let stderr = env.stderr();
+    let _ = writeln!(
+        stderr,
+        "The dealer searches two {}-bit safe primes (p = 2p'+1, q = 2q'+1) for a {threshold}-of-{holders} key; this takes a few seconds:",
+        bits / 2
+    );
+    let mut progress = |event: DealProgress| match event {
+        DealProgress::Candidate { prime, tested } if tested % 100 == 0 => {
+            let _ = write!(
+                stderr,
+                "\r  safe prime {prime} of 2: {tested:>6} candidates tested"
+            );
+            let _ = stderr.flush();
+        }
+        DealProgress::PrimeFound {
+            prime,
+            bits,
+            tested,
+        } => {
+            let _ = writeln!(
+                stderr,
+                "\r  safe prime {prime} of 2: found, {bits} bits, after {tested} candidates"
+            );
+        }
+        DealProgress::Sharing => {
+            let _ = writeln!(stderr, "  sharing the exponent among {holders} {who}");
+        }
+        _ => {}
+    };
+    shoup::deal(
+        bits,
+        threshold,
+        holders,
+        &mut rand_core::OsRng,
+        &mut progress,
+    )
+}
+
 struct DealArgs {
     algorithm: ThresholdAlgorithm,
     bits: u32,
@@ -366,38 +417,8 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
         Protect::Recipients(parsed)
     };
     let (mut record, public_path) = open_deal(args, env, "threshold RSA")?;
-    let _ = writeln!(
-        env.stderr(),
-        "Dealing a {}-bit threshold RSA key, {} of {}: searching two safe primes",
-        args.bits,
-        args.threshold,
-        args.holders
-    );
-    let dealing = {
-        let stderr = env.stderr();
-        let mut progress = |event: DealProgress| match event {
-            DealProgress::Candidate { tested, .. } if tested % 200 == 0 => {
-                let _ = write!(stderr, ".");
-                let _ = stderr.flush();
-            }
-            DealProgress::PrimeFound { prime, tested, .. } => {
-                let _ = write!(stderr, " prime {prime} of 2 after {tested} candidates ");
-                let _ = stderr.flush();
-            }
-            DealProgress::Sharing => {
-                let _ = writeln!(stderr, "\nSharing the exponent.");
-            }
-            _ => {}
-        };
-        shoup::deal(
-            args.bits,
-            args.threshold,
-            args.holders,
-            &mut rand_core::OsRng,
-            &mut progress,
-        )
-        .map_err(|e| Failure::input(format!("cannot deal: {e}")))?
-    };
+    let dealing = deal_with_progress(env, args.bits, args.threshold, args.holders, "holders")
+        .map_err(|e| Failure::input(format!("cannot deal: {e}")))?;
     let dnskey = dealing
         .public_key
         .dnskey()
@@ -574,49 +595,9 @@ fn write_dealing(
     record.write_files(now, &refs)
 }
 
-fn encrypt(recipient: &dyn age::Recipient, plaintext: &[u8]) -> Result<String, String> {
-    use age::armor::{ArmoredWriter, Format as Armor};
-    let encryptor =
-        age::Encryptor::with_recipients(iter::once(recipient)).map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    let armored =
-        ArmoredWriter::wrap_output(&mut out, Armor::AsciiArmor).map_err(|e| e.to_string())?;
-    let mut writer = encryptor.wrap_output(armored).map_err(|e| e.to_string())?;
-    writer.write_all(plaintext).map_err(|e| e.to_string())?;
-    writer
-        .finish()
-        .and_then(|armored| armored.finish())
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|_| "armor is not text".to_owned())
-}
-
 fn read_share(path: &Path, unlock: &Unlock) -> Result<ShareFile, Failure> {
     let name = path.display().to_string();
-    let file = std::fs::File::open(path)
-        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
-    let mut ciphertext = Vec::new();
-    file.take(MAX_SHARE_FILE)
-        .read_to_end(&mut ciphertext)
-        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
-    let decryptor =
-        age::Decryptor::new_buffered(age::armor::ArmoredReader::new(ciphertext.as_slice()))
-            .map_err(|e| Failure::input(format!("{name}: not an age file: {e}")))?;
-    let scrypt;
-    let identity: &dyn age::Identity = match unlock {
-        Unlock::Passphrase(p) => {
-            scrypt = age::scrypt::Identity::new(p.clone());
-            &scrypt
-        }
-        Unlock::Identity(id) => id as &AgeIdentity,
-    };
-    let mut reader = decryptor
-        .decrypt(iter::once(identity))
-        .map_err(|e| Failure::input(format!("{name}: cannot decrypt the share: {e}")))?
-        .take(MAX_SHARE_FILE - 1);
-    let mut plain = zeroize::Zeroizing::new(Vec::with_capacity(MAX_SHARE_FILE as usize));
-    reader
-        .read_to_end(&mut plain)
-        .map_err(|e| Failure::input(format!("{name}: cannot decrypt the share: {e}")))?;
+    let plain = crate::sealed::open(path, unlock, MAX_SHARE_FILE)?;
     let share: ShareFile = serde_json::from_slice(&plain)
         .map_err(|e| Failure::input(format!("{name}: not a threshold share: {e}")))?;
     if share.format != SHARE_FORMAT {
