@@ -10,80 +10,15 @@ mod frost_cli;
 
 use std::path::{Path, PathBuf};
 
-use common::{age_identity, ceremony, s};
-use frost_cli::{combine, dnspython, refused, rounds, setup, skr_verify, Setup};
-
-/// The age recipient (age1…) of an identity file.
-fn recipient(identity: &Path) -> String {
-    std::fs::read_to_string(identity)
-        .expect("identity")
-        .trim()
-        .parse::<age::x25519::Identity>()
-        .expect("identity")
-        .to_public()
-        .to_string()
-}
+use common::age_identity;
+use frost_cli::{
+    combine, dnspython, enrol_combine, enrol_deltas, enrol_sigma, flip_scalar, refused, reseal,
+    rounds, setup, skr_verify, Setup,
+};
 
 /// `enrol deltas` by `helper`, for new holder 4, with `helpers`.
 fn deltas(st: &Setup, helper: usize, helpers: &[usize], out: &Path) -> common::Run {
-    let list = helpers
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let (public, share) = (st.public(), st.deal.join(format!("share-{helper}.age")));
-    let recipients: Vec<String> = helpers
-        .iter()
-        .map(|h| recipient(&st.identities[h - 1]))
-        .collect();
-    let mut args = vec![
-        "threshold",
-        "reshare",
-        "enrol",
-        "deltas",
-        "--public",
-        s(&public),
-        "--share",
-        s(&share),
-        "--identity",
-        s(&st.identities[helper - 1]),
-        "--helpers",
-        &list,
-        "--new",
-        "4",
-        "-o",
-        s(out),
-    ];
-    for r in &recipients {
-        args.extend(["--recipient", r.as_str()]);
-    }
-    ceremony(&args)
-}
-
-/// Decrypts `path` with `identity`, lets `f` change the JSON plaintext, and
-/// encrypts it again to the same identity into `to`: a message whose sender
-/// tampered with it (age itself refuses a changed ciphertext).
-fn reseal(path: &Path, identity: &Path, to: &Path, f: impl FnOnce(&mut serde_json::Value)) {
-    let id: age::x25519::Identity = std::fs::read_to_string(identity)
-        .expect("identity")
-        .trim()
-        .parse()
-        .expect("identity");
-    let plain = age::decrypt(&id, &std::fs::read(path).expect("read")).expect("decrypt");
-    let mut v: serde_json::Value = serde_json::from_slice(&plain).expect("json");
-    f(&mut v);
-    let text = serde_json::to_vec(&v).expect("json");
-    let sealed = age::encrypt_and_armor(&id.to_public(), &text).expect("encrypt");
-    std::fs::write(to, sealed).expect("write");
-}
-
-/// Changes the low hex digit of the scalar in field `field` (it stays canonical).
-fn flip_scalar(field: &str) -> impl FnOnce(&mut serde_json::Value) + '_ {
-    move |v| {
-        let hex = v[field].as_str().expect("scalar hex").to_owned();
-        let first = if hex.starts_with('0') { "1" } else { "0" };
-        v[field] = format!("{first}{}", &hex[1..]).into();
-    }
+    enrol_deltas(st, helper, helpers, out, &[])
 }
 
 #[test]
@@ -122,26 +57,7 @@ fn two_of_three_enrols_holder_4_who_then_signs_with_holder_2() {
     ];
     let sigma = |k: usize, from: [&str; 2]| {
         let d: Vec<PathBuf> = from.iter().map(|f| enrol.join(f)).collect();
-        ceremony(&[
-            "threshold",
-            "reshare",
-            "enrol",
-            "sigma",
-            "--public",
-            s(&public),
-            "--commitments",
-            s(&commitments[0]),
-            s(&commitments[1]),
-            "--delta",
-            s(&d[0]),
-            s(&d[1]),
-            "--identity",
-            s(&st.identities[k - 1]),
-            "--recipient",
-            &r4,
-            "-o",
-            s(&enrol),
-        ])
+        enrol_sigma(&st, (&commitments, &d), (k, &r4), &enrol, &[])
     };
     sigma(1, ["delta-1-to-1.age", "delta-3-to-1.age"])
         .expect_code(0)
@@ -166,26 +82,8 @@ fn two_of_three_enrols_holder_4_who_then_signs_with_holder_2() {
         .expect_stdout(&["Sigma for new holder 4"]);
 
     let joined = st.path("joined");
-    let combine_with = |sigmas: [&Path; 2]| {
-        ceremony(&[
-            "threshold",
-            "reshare",
-            "enrol",
-            "combine",
-            "--public",
-            s(&public),
-            "--commitments",
-            s(&commitments[0]),
-            s(&commitments[1]),
-            "--sigma",
-            s(sigmas[0]),
-            s(sigmas[1]),
-            "--identity",
-            s(&id4),
-            "-o",
-            s(&joined),
-        ])
-    };
+    let combine_with =
+        |sigmas: [&Path; 2]| enrol_combine(&st, (&commitments, &sigmas), &id4, &joined, &[]);
     // Helper 3's sigma, changed by helper 3 (still encrypted to holder 4):
     // its commitments name it, and no share is written.
     let (sigma1, sigma3) = (

@@ -1,11 +1,12 @@
 //! `--ceremony DIR` on every state-changing command: `key generate`, `key
 //! delete`, `anchor write`, `quorum split`, `quorum activate`, `threshold
 //! deal`, `threshold sign` and `threshold combine` (RSA and FROST Ed25519),
-//! `threshold package`, and `threshold reshare deal|combine|refresh|apply`
-//! each record a ceremony whose transcript verifies, whose timeline holds the
-//! acts the command did, and in which a flipped byte of an output file (or,
-//! for the commands that write none, of the entry that records the change)
-//! fails verify with exit 1, naming the file or the entry.
+//! `threshold package`, `threshold reshare deal|combine|refresh|apply` and
+//! `threshold reshare enrol deltas|sigma|combine` each record a ceremony
+//! whose transcript verifies, whose timeline holds the acts the command did,
+//! and in which a flipped byte of an output file (or, for the commands that
+//! write none, of the entry that records the change) fails verify with exit
+//! 1, naming the file or the entry.
 
 mod common;
 #[path = "common/frost_cli.rs"]
@@ -1073,4 +1074,162 @@ fn frost_refresh_and_apply_record_their_ceremonies() {
     run.expect_code(2);
     assert!(!share.exists());
     expect_refusal(&kc, "FROST-REFRESH");
+}
+
+#[test]
+fn frost_enrol_deltas_sigma_and_combine_record_their_ceremonies() {
+    use frost_cli::{enrol_combine, enrol_deltas, enrol_sigma, flip_scalar, reseal};
+    // A 2-of-3 FROST key enrols holder 4, with helpers 1 and 3.
+    let st = frost_cli::setup(2, 3, "ksr-frost-enrol-recorded");
+    let (id4, r4) = common::age_identity(st.dir.path(), "holder-4.key");
+    let kc = |step: &str| st.path(&format!("KC-enrol-{step}"));
+
+    // deltas, outside its ceremony directory: refused before anything is recorded.
+    let outside = kc("deltas-outside");
+    enrol_deltas(
+        &st,
+        1,
+        &[1, 3],
+        &st.path("out"),
+        &["--ceremony", s(&outside)],
+    )
+    .expect_code(2)
+    .expect_stderr(&["beside its transcript"]);
+    assert!(!outside.join("transcript").exists());
+
+    // deltas: each helper in a ceremony of its own; the public.json and the
+    // (encrypted) share read, the commitments and a delta per helper written.
+    let dealt = |h: usize| kc(&format!("deltas-{h}")).join("out");
+    for h in [1, 3] {
+        let dir = kc(&format!("deltas-{h}"));
+        enrol_deltas(&st, h, &[1, 3], &dealt(h), &["--ceremony", s(&dir)]).expect_code(0);
+        let json = expect_timeline(
+            &dir,
+            &[
+                "ceremony_opened",
+                "act_started",
+                "file_read",
+                "file_read",
+                "act_started",
+                "file_written",
+                "file_written",
+                "file_written",
+                "ceremony_closed",
+            ],
+        );
+        assert_eq!(outputs_are_tamper_evident(&dir, &json), 3);
+    }
+    let commitments: Vec<PathBuf> = [1, 3]
+        .iter()
+        .map(|h| dealt(*h).join(format!("enrol-commitments-{h}.json")))
+        .collect();
+    let deltas_to = |k: usize| -> Vec<PathBuf> {
+        [1, 3]
+            .iter()
+            .map(|h| dealt(*h).join(format!("delta-{h}-to-{k}.age")))
+            .collect()
+    };
+
+    // sigma: helper `k` checks `deltas` (FROST-ENROL-DELTAS) in the ceremony `dir`.
+    let sigma = |k: usize, deltas: &[PathBuf], dir: &Path| {
+        let out = dir.join("out");
+        let run = enrol_sigma(
+            &st,
+            (&commitments, deltas),
+            (k, &r4),
+            &out,
+            &["--ceremony", s(dir)],
+        );
+        (run, out.join(format!("sigma-{k}-for-4.age")))
+    };
+    let mut sigmas = Vec::new();
+    for k in [1, 3] {
+        let dir = kc(&format!("sigma-{k}"));
+        let (run, out) = sigma(k, &deltas_to(k), &dir);
+        run.expect_code(0);
+        let json = expect_record(
+            &dir,
+            &[
+                "ceremony_opened",
+                "file_read",
+                "file_read",
+                "file_read",
+                "file_read",
+                "file_read",
+                "check_report",
+                "act_started",
+                "file_written",
+                "ceremony_closed",
+            ],
+            ("FROST-ENROL-DELTAS", 1),
+        );
+        assert!(
+            act_titles(&json)
+                .iter()
+                .any(|t| t.contains(&format!("Helper {k} checks the deltas of helpers [1, 3]"))),
+            "{:?}",
+            act_titles(&json)
+        );
+        sigmas.push(out);
+    }
+
+    // Helper 1's delta to helper 3, changed by helper 1: helper 3's refusal
+    // is recorded, helper 1 named in the act's title, and no sigma written.
+    let tampered = st.path("delta-1-to-3-tampered.age");
+    reseal(
+        &deltas_to(3)[0],
+        &st.identities[2],
+        &tampered,
+        flip_scalar("delta"),
+    );
+    let dir = kc("sigma-3-tampered");
+    let (run, out) = sigma(3, &[tampered, deltas_to(3)[1].clone()], &dir);
+    run.expect_code(1)
+        .expect_stderr(&["enrolment refused: helper 1's "]);
+    assert!(!out.exists());
+    let json = expect_refusal(&dir, "FROST-ENROL-DELTAS");
+    assert!(
+        act_titles(&json)
+            .iter()
+            .any(|t| t.contains("helper 1's ") && t.contains("does not match")),
+        "{:?}",
+        act_titles(&json)
+    );
+
+    // combine: the sigmas checked (FROST-ENROL-SIGMAS), the new public.json and share 4.
+    let dir = kc("combine");
+    let refs: Vec<&Path> = sigmas.iter().map(PathBuf::as_path).collect();
+    let ceremony_args = ["--ceremony", s(&dir)];
+    enrol_combine(
+        &st,
+        (&commitments, &refs),
+        &id4,
+        &dir.join("out"),
+        &ceremony_args,
+    )
+    .expect_code(0);
+    let json = expect_record(
+        &dir,
+        &[
+            "ceremony_opened",
+            "file_read",
+            "check_report",
+            "act_started",
+            "file_written",
+            "file_written",
+            "ceremony_closed",
+        ],
+        ("FROST-ENROL-SIGMAS", 2),
+    );
+    let declared = &json["entries"][0]["event"]["keys"][0];
+    assert_eq!(declared["role"], "ksk");
+
+    // Every secret is logged by its encrypted file's hash, never in the clear.
+    for step in ["deltas-1", "deltas-3", "sigma-1", "sigma-3", "combine"] {
+        let entries =
+            std::fs::read_to_string(kc(step).join("transcript/entries")).expect("entries");
+        for secret in ["signing_share", "\"delta\"", "\"sigma\"", "AGE-SECRET-KEY"] {
+            assert!(!entries.contains(secret), "{step}: {secret} is logged");
+        }
+    }
 }

@@ -19,8 +19,16 @@
 //! verifying share, interpolated from the group's (`extend_group`): anyone
 //! can compute it, so every party compares it. The new `public.json` is the
 //! old one with that verifying share added.
+//!
+//! With `--ceremony DIR` each step records, through the same code in
+//! `threshold.rs` as `reshare deal|combine`, the files it reads (secrets only
+//! as their encrypted files' hashes), its check (`FROST-ENROL-DELTAS` by a
+//! helper's `sigma`, `FROST-ENROL-SIGMAS` by `combine`; a failed one names
+//! the helper at fault in the act's title), and its outputs, logged as one
+//! step before they are renamed into place.
 
 use std::collections::BTreeMap;
+use std::iter;
 use std::path::{Path, PathBuf};
 
 use ceremony_keys::keystore::Unlock;
@@ -31,13 +39,15 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::super::reshare::decrypt;
-use super::super::{encrypt, MAX_SHARE_FILE};
+use super::super::reshare::open_reshare_ceremony;
+use super::super::{encrypt, first_and_holders, written_headings, MAX_SHARE_FILE};
 use super::{
-    create_dir, read_json, read_public, read_share, refused, sealers, PublicFile, ShareFile,
-    ALGORITHM, PUBLIC_FORMAT, SHARE_FORMAT,
+    create_dir, dnskey, read_json, read_public, read_share, refused, sealers, PublicFile,
+    ShareFile, ALGORITHM, PUBLIC_FORMAT, SHARE_FORMAT,
 };
 use crate::args::Global;
-use crate::cmd::{emit, emit_json, write_output};
+use crate::ceremony_log::{check_event, Recorder};
+use crate::cmd::{emit, emit_json};
 use crate::render;
 use crate::{Env, Failure};
 
@@ -47,6 +57,13 @@ const COMMITMENTS_FORMAT: &str = "ceremony-frost-enrol-commitments/1";
 const DELTA_FORMAT: &str = "ceremony-frost-enrol-delta/1";
 /// The format tag of a sigma file's plaintext.
 const SIGMA_FORMAT: &str = "ceremony-frost-enrol-sigma/1";
+/// The transcript's ID for a helper's check of the deltas sent to it: every
+/// helper's commitments fit the group, and each delta matches its sender's.
+const DELTAS_CHECK: &str = "FROST-ENROL-DELTAS";
+/// The transcript's ID for the new holder's check of the sigmas: every
+/// helper's commitments fit the group, each sigma matches them, and their
+/// sum is a share with the group's verifying share for the new holder.
+const SIGMAS_CHECK: &str = "FROST-ENROL-SIGMAS";
 
 /// `ceremony threshold reshare enrol …`
 #[derive(Debug, clap::Subcommand)]
@@ -97,6 +114,9 @@ pub struct DeltasArgs {
     /// The directory to write enrol-commitments-<h>.json and delta-<h>-to-<k>.age into.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     output: PathBuf,
+    /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+    #[arg(long, value_name = "DIR")]
+    ceremony: Option<PathBuf>,
 }
 
 /// `enrol sigma`: a helper sums the deltas sent to it.
@@ -123,6 +143,9 @@ pub struct SigmaArgs {
     /// The directory to write sigma-<k>-for-<j>.age into.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     output: PathBuf,
+    /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+    #[arg(long, value_name = "DIR")]
+    ceremony: Option<PathBuf>,
 }
 
 /// `enrol combine`: the new holder's share from every helper's sigma.
@@ -142,6 +165,9 @@ pub struct CombineArgs {
     /// The directory to write the new public.json and your share-<j>.age into.
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     output: PathBuf,
+    /// Record this as a ceremony in DIR/transcript; the output directory must be inside DIR.
+    #[arg(long, value_name = "DIR")]
+    ceremony: Option<PathBuf>,
 }
 
 /// `enrol-commitments-<h>.json`: public; give it to every helper and the new holder.
@@ -207,8 +233,12 @@ pub(crate) fn enrol(
     }
 }
 
-/// A refused check (exit 1) naming the helper at fault and its file, with nothing written.
-fn bad_message(what: &Path, err: &ceremony_threshold::Error) -> Failure {
+/// A message that failed its check: its file, and what the library found
+/// (naming the helper who sent it, when one is at fault).
+type Fault<'a> = (&'a Path, ceremony_threshold::Error);
+
+/// A fault as one line: the helper at fault, its file and what is wrong.
+fn fault_line((what, err): &Fault<'_>) -> String {
     use ceremony_threshold::Error as E;
     let who = match err {
         E::BadSubShare { dealer, .. } | E::BadCommitments { dealer, .. } => {
@@ -216,13 +246,32 @@ fn bad_message(what: &Path, err: &ceremony_threshold::Error) -> Failure {
         }
         _ => String::new(),
     };
-    refused(
-        "enrolment",
-        &[format!("{who}{}: {err}", what.display())],
-        "nothing was written; check that every file is from this enrolment, or have the \
-         helper named run its step again (a helper who runs deltas again makes every \
-         later step run again)",
-    )
+    format!("{who}{}: {err}", what.display())
+}
+
+/// Act 2 of `sigma` and `combine`: the check `id` of the messages received,
+/// whose title names the helper at fault when it failed; a failure is a
+/// refusal (exit 1), with nothing written.
+fn record_check<T>(
+    record: &mut Recorder,
+    env: &dyn Env,
+    (id, title): (&str, &str),
+    result: Result<T, Fault<'_>>,
+) -> Result<T, Failure> {
+    let title = match &result {
+        Ok(_) => title.to_owned(),
+        Err(fault) => format!("{title}: {}", fault_line(fault)),
+    };
+    record.act_of(env.now(), ("2", &title), [check_event(id, result.is_ok())])?;
+    result.map_err(|fault| {
+        refused(
+            "enrolment",
+            &[fault_line(&fault)],
+            "nothing was written; check that every file is from this enrolment, or have the \
+             helper named run its step again (a helper who runs deltas again makes every \
+             later step run again)",
+        )
+    })
 }
 
 /// The group extended with new holder `new`, and its verifying share in hex.
@@ -268,19 +317,45 @@ fn fresh(paths: &[PathBuf]) -> Result<(), Failure> {
 }
 
 /// One enrolment, as every helper's commitments file states it.
-struct Enrolment {
+struct Enrolment<'a> {
     /// The helpers, in the order the files list them.
     helpers: Vec<u16>,
     /// The new holder's index.
     new: u16,
     /// Each helper's commitments to its deltas, keyed by helper.
     commitments: BTreeMap<u16, repair::DeltaCommitments>,
+    /// Each helper's commitments file, keyed by helper.
+    files: BTreeMap<u16, &'a Path>,
 }
 
-/// Every helper's commitments, checked against the group and each other.
-fn read_commitments(paths: &[PathBuf], public: &PublicFile) -> Result<Enrolment, Failure> {
+impl Enrolment<'_> {
+    /// Checks every helper's commitments against the group: the first
+    /// part of each step's check, once its ceremony has opened.
+    fn check(&self, public: &PublicFile) -> Result<(), Fault<'_>> {
+        // Both maps are keyed by the same helpers.
+        for ((helper, commitments), path) in self.commitments.iter().zip(self.files.values()) {
+            repair::check_commitments(
+                &public.group_key,
+                &self.helpers,
+                self.new,
+                *helper,
+                commitments,
+            )
+            .map_err(|e| (*path, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Every helper's commitments, checked against each other (and, by
+/// [`Enrolment::check`], against the group).
+fn read_commitments<'a>(
+    paths: &'a [PathBuf],
+    public: &PublicFile,
+) -> Result<Enrolment<'a>, Failure> {
     let mut plan: Option<(Vec<u16>, u16)> = None;
     let mut all = BTreeMap::new();
+    let mut files = BTreeMap::new();
     for path in paths {
         let name = path.display();
         let (file, _): (CommitmentsFile, _) =
@@ -299,14 +374,7 @@ fn read_commitments(paths: &[PathBuf], public: &PublicFile) -> Result<Enrolment,
                 file.helper
             )));
         }
-        frost::repair::check_commitments(
-            &public.group_key,
-            &file.helpers,
-            file.new,
-            file.helper,
-            &file.commitments,
-        )
-        .map_err(|e| bad_message(path, &e))?;
+        files.insert(file.helper, path.as_path());
         all.insert(file.helper, file.commitments);
         plan = Some(this);
     }
@@ -321,6 +389,7 @@ fn read_commitments(paths: &[PathBuf], public: &PublicFile) -> Result<Enrolment,
         helpers,
         new,
         commitments: all,
+        files,
     })
 }
 
@@ -372,11 +441,25 @@ fn deltas(
             args.helpers
         )));
     }
-    let commitments_path = args.output.join(format!("enrol-commitments-{me}.json"));
-    let delta_path = |k: u16| args.output.join(format!("delta-{me}-to-{k}.age"));
-    let mut paths: Vec<PathBuf> = args.helpers.iter().map(|k| delta_path(*k)).collect();
-    paths.push(commitments_path.clone());
+    // The commitments first, then one delta per helper, in the order of --helpers.
+    let paths: Vec<PathBuf> = iter::once(args.output.join(format!("enrol-commitments-{me}.json")))
+        .chain(
+            args.helpers
+                .iter()
+                .map(|k| args.output.join(format!("delta-{me}-to-{k}.age"))),
+        )
+        .collect();
     fresh(&paths)?;
+    let mut record = open_reshare_ceremony(
+        args.ceremony.as_deref(),
+        env,
+        (
+            "ceremony threshold reshare enrol deltas",
+            (public.key_tag, &dnskey(&public)?),
+        ),
+        &[args.public.as_path(), args.share.as_path()],
+        &paths,
+    )?;
 
     let deltas = repair::helper_deltas(
         &share.key_package,
@@ -402,10 +485,7 @@ fn deltas(
             to: *k,
             delta,
         };
-        sealed.push((
-            *k,
-            seal(plain, sealer.as_ref(), &format!("the delta for {k}"))?,
-        ));
+        sealed.push(seal(plain, sealer.as_ref(), &format!("the delta for {k}"))?);
     }
     drop(deltas);
     let file = CommitmentsFile {
@@ -418,11 +498,17 @@ fn deltas(
     };
     create_dir(&args.output)?;
     let text = serde_json::to_string_pretty(&file).unwrap_or_default() + "\n";
-    let written = write_output(&commitments_path, &text)?;
-    let mut files = Vec::new();
-    for (k, armored) in &sealed {
-        files.push((*k, write_output(&delta_path(*k), armored)?));
-    }
+    let contents = iter::once(&text).chain(&sealed).map(String::as_bytes);
+    let outputs: Vec<(&Path, &[u8])> = paths.iter().map(PathBuf::as_path).zip(contents).collect();
+    let title = format!(
+        "Helper {me} splits its part of holder {}'s share into one delta per helper {:?}: \
+         commitments and deltas",
+        args.new, args.helpers
+    );
+    let (written, files) = first_and_holders(
+        record.write_act(env.now(), ("2", &title), &outputs)?,
+        args.helpers.iter().copied(),
+    )?;
     if global.json {
         emit_json(
             env,
@@ -434,6 +520,7 @@ fn deltas(
                 "deltas": files.iter().map(|(k, w)| json!({"helper": k, "file": render::file_json(&w.facts())})).collect::<Vec<_>>(),
             }),
         )?;
+        record.finish(env)?;
         return Ok(0);
     }
     let mut out = format!(
@@ -441,35 +528,57 @@ fn deltas(
          delta per helper {:?}.\nNew holder {}'s verifying share (compare): {new_share}\n\n",
         args.new, public.key_tag, args.helpers, args.new
     );
-    out.push_str(&render::file_heading(
-        "Commitments (give to every helper and the new holder)",
-        &written.facts(),
+    out.push_str(&written_headings(
+        (
+            "Commitments (give to every helper and the new holder)",
+            &written,
+        ),
+        "Delta for helper",
+        &files,
     ));
-    for (k, w) in &files {
-        out.push_str(&render::file_heading(
-            &format!("Delta for helper {k}"),
-            &w.facts(),
-        ));
-    }
     out.push_str(
         "\nEach helper then runs threshold reshare enrol sigma with the deltas sent to it.\n",
     );
     emit(env, &out)?;
+    record.finish(env)?;
     Ok(0)
 }
 
+/// A secret enrolment message (a delta or a sigma), decrypted: it says which
+/// enrolment it is of and which helper sent it.
+trait Message: serde::de::DeserializeOwned {
+    /// The format tag of its plaintext.
+    const FORMAT: &'static str;
+    /// What several of them are called.
+    const PLURAL: &'static str;
+    /// (key tag, helpers, new holder, the helper who sent it).
+    fn header(&self) -> (u16, &[u16], u16, u16);
+}
+
+impl Message for DeltaFile {
+    const FORMAT: &'static str = DELTA_FORMAT;
+    const PLURAL: &'static str = "deltas";
+    fn header(&self) -> (u16, &[u16], u16, u16) {
+        (self.key_tag, &self.helpers, self.new, self.from)
+    }
+}
+
+impl Message for SigmaFile {
+    const FORMAT: &'static str = SIGMA_FORMAT;
+    const PLURAL: &'static str = "sigmas";
+    fn header(&self) -> (u16, &[u16], u16, u16) {
+        (self.key_tag, &self.helpers, self.new, self.from)
+    }
+}
+
 /// Decrypts a secret enrolment message and checks its format tag.
-fn open<T: serde::de::DeserializeOwned>(
-    path: &Path,
-    unlock: &Unlock,
-    format: &str,
-) -> Result<T, Failure> {
+fn open<T: Message>(path: &Path, unlock: &Unlock) -> Result<T, Failure> {
     /// The format tag alone, read before the secret fields.
     #[derive(Deserialize)]
     struct Tag {
         format: String,
     }
-    let name = path.display();
+    let (name, format) = (path.display(), T::FORMAT);
     let plain = decrypt(path, unlock, MAX_SHARE_FILE)?;
     match serde_json::from_slice::<Tag>(&plain) {
         Ok(tag) if tag.format == format => serde_json::from_slice(&plain)
@@ -482,28 +591,68 @@ fn open<T: serde::de::DeserializeOwned>(
     }
 }
 
-/// Refuses a message of another enrolment, or a second one from the same helper.
-fn same_enrolment(
-    path: &Path,
-    (key_tag, helpers, new, from): (u16, &[u16], u16, u16),
+/// The messages sent to this step, decrypted: one from each helper of
+/// `enrolment`, each of this enrolment. Their checks come once the
+/// ceremony has opened, so that a refusal is recorded.
+fn read_messages<'a, T: Message>(
+    paths: &'a [PathBuf],
+    unlock: &Unlock,
     public: &PublicFile,
-    plan: (&[u16], u16),
-    seen: &[u16],
-) -> Result<(), Failure> {
-    if key_tag != public.key_tag || helpers != plan.0 || new != plan.1 {
+    enrolment: &Enrolment<'_>,
+) -> Result<Vec<(&'a Path, T)>, Failure> {
+    let mut messages: Vec<(&Path, T)> = Vec::new();
+    for path in paths {
+        let file: T = open(path, unlock)?;
+        let (key_tag, helpers, new, from) = file.header();
+        if key_tag != public.key_tag || helpers != enrolment.helpers || new != enrolment.new {
+            return Err(Failure::input(format!(
+                "{}: from helper {from}, for an enrolment of holder {new} with helpers \
+                 {helpers:?} (key tag {key_tag}), not the one the commitments are for",
+                path.display()
+            )));
+        }
+        if messages.iter().any(|(_, m)| m.header().3 == from) {
+            return Err(Failure::input(format!(
+                "{}: a second message from helper {from}",
+                path.display()
+            )));
+        }
+        messages.push((path, file));
+    }
+    let froms: Vec<u16> = messages.iter().map(|(_, m)| m.header().3).collect();
+    if sorted(&froms) != sorted(&enrolment.helpers) {
         return Err(Failure::input(format!(
-            "{}: from helper {from}, for an enrolment of holder {new} with helpers {helpers:?} \
-             (key tag {key_tag}), not the one the commitments are for",
-            path.display()
+            "{} from helpers {froms:?}; the enrolment's helpers are {:?}: give one from each",
+            T::PLURAL,
+            enrolment.helpers
         )));
     }
-    if seen.contains(&from) {
-        return Err(Failure::input(format!(
-            "{}: a second message from helper {from}",
-            path.display()
-        )));
-    }
-    Ok(())
+    Ok(messages)
+}
+
+/// Opens the ceremony of enrolment step `step` when `ceremony` is given: it
+/// declares the key (whose DNSKEY the enrolment keeps) and records act 1,
+/// the files read: public.json, then each of `inputs`.
+fn open_step(
+    (ceremony, step): (Option<&Path>, &str),
+    env: &mut dyn Env,
+    (path, public): (&Path, &PublicFile),
+    inputs: &[&[PathBuf]],
+    outputs: &[PathBuf],
+) -> Result<Recorder, Failure> {
+    let inputs: Vec<&Path> = iter::once(path)
+        .chain(inputs.iter().flat_map(|l| l.iter().map(PathBuf::as_path)))
+        .collect();
+    open_reshare_ceremony(
+        ceremony,
+        env,
+        (
+            &format!("ceremony threshold reshare enrol {step}"),
+            (public.key_tag, &dnskey(public)?),
+        ),
+        &inputs,
+        outputs,
+    )
 }
 
 /// `enrol sigma`, by each helper: the sum of the deltas sent to it, to the new holder.
@@ -514,85 +663,90 @@ fn sigma(
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
     let public = read_public(&args.public)?;
-    let Enrolment {
-        helpers,
-        new,
-        commitments,
-    } = read_commitments(&args.commitments, &public)?;
+    let enrolment = read_commitments(&args.commitments, &public)?;
+    let (helpers, new) = (&enrolment.helpers, enrolment.new);
     let (_, new_share) = extended(&public, &args.public, new)?;
     let recipients: Vec<String> = args.recipient.iter().cloned().collect();
     let sealer = sealers(&recipients, args.credential.passphrase_env.as_deref(), 1)?
         .pop()
         .ok_or_else(|| Failure::input("give the new holder's --recipient"))?;
-    let mut me = None;
-    let mut froms = Vec::new();
-    let mut deltas = Vec::new();
-    for path in &args.deltas {
-        let file: DeltaFile = open(path, unlock, DELTA_FORMAT)?;
-        same_enrolment(
-            path,
-            (file.key_tag, &file.helpers, file.new, file.from),
-            &public,
-            (&helpers, new),
-            &froms,
-        )?;
-        if me.is_some_and(|k| k != file.to) {
-            return Err(Failure::input(format!(
-                "{}: a delta for helper {}; the others are for helper {}: give only yours",
-                path.display(),
-                file.to,
-                me.unwrap_or_default()
-            )));
-        }
-        let from_commitments = commitments.get(&file.from).ok_or_else(|| {
-            Failure::input(format!(
-                "{}: from helper {}, not a helper",
-                path.display(),
-                file.from
-            ))
-        })?;
-        repair::check_delta(file.from, file.to, &file.delta, from_commitments)
-            .map_err(|e| bad_message(path, &e))?;
-        me = Some(file.to);
-        froms.push(file.from);
-        deltas.push(file.delta);
-    }
-    let me = me.ok_or_else(|| Failure::input("give the --delta files sent to you"))?;
-    if sorted(&froms) != sorted(&helpers) {
+    let deltas: Vec<(&Path, DeltaFile)> = read_messages(&args.deltas, unlock, &public, &enrolment)?;
+    let me = deltas
+        .first()
+        .map(|(_, d)| d.to)
+        .ok_or_else(|| Failure::input("give the --delta files sent to you"))?;
+    if let Some((path, d)) = deltas.iter().find(|(_, d)| d.to != me) {
         return Err(Failure::input(format!(
-            "deltas from helpers {froms:?}; the enrolment's helpers are {helpers:?}: give one from each"
+            "{}: a delta for helper {}; the others are for helper {me}: give only yours",
+            path.display(),
+            d.to
         )));
     }
     let out_path = args.output.join(format!("sigma-{me}-for-{new}.age"));
     fresh(std::slice::from_ref(&out_path))?;
+    let mut record = open_step(
+        (args.ceremony.as_deref(), "sigma"),
+        env,
+        (&args.public, &public),
+        &[&args.commitments, &args.deltas],
+        std::slice::from_ref(&out_path),
+    )?;
+    // A sender without commitments has committed to no delta: its delta fails.
+    let uncommitted = repair::DeltaCommitments::new();
+    let checked = enrolment.check(&public).and_then(|()| {
+        deltas.iter().try_for_each(|(path, d)| {
+            let from = enrolment.commitments.get(&d.from).unwrap_or(&uncommitted);
+            repair::check_delta(d.from, d.to, &d.delta, from).map_err(|e| (*path, e))
+        })
+    });
+    record_check(
+        &mut record,
+        env,
+        (
+            DELTAS_CHECK,
+            &format!(
+                "Helper {me} checks the deltas of helpers {helpers:?} against their commitments"
+            ),
+        ),
+        checked,
+    )?;
+    let sum = repair::helper_sigma(&deltas.iter().map(|(_, d)| d.delta).collect::<Vec<_>>());
+    drop(deltas);
     let plain = SigmaFile {
         format: SIGMA_FORMAT.to_owned(),
         key_tag: public.key_tag,
         helpers: helpers.clone(),
         new,
         from: me,
-        sigma: repair::helper_sigma(&deltas),
+        sigma: sum,
     };
-    drop(deltas);
     let armored = seal(plain, sealer.as_ref(), "the sigma")?;
     create_dir(&args.output)?;
-    let written = write_output(&out_path, &armored)?;
+    let at = env.now();
+    record.act(
+        at,
+        "3",
+        &format!("Helper {me}'s sigma is written, encrypted to new holder {new}"),
+    );
+    let written = record.write_file(at, &out_path, armored.as_bytes())?;
     if global.json {
         emit_json(
             env,
             &json!({"helper": me, "new": new, "new_verifying_share": new_share, "sigma": render::file_json(&written.facts())}),
         )?;
-        return Ok(0);
+    } else {
+        let mut out = format!(
+            "\nHelper {me}: the deltas of helpers {helpers:?} match their commitments; their \
+             sum is for new holder {new}.\nNew holder {new}'s verifying share (compare): \
+             {new_share}\n\n"
+        );
+        out.push_str(&render::file_heading(
+            &format!("Sigma for new holder {new}"),
+            &written.facts(),
+        ));
+        emit(env, &out)?;
     }
-    let mut out = format!(
-        "\nHelper {me}: the deltas of helpers {helpers:?} match their commitments; their sum \
-         is for new holder {new}.\nNew holder {new}'s verifying share (compare): {new_share}\n\n"
-    );
-    out.push_str(&render::file_heading(
-        &format!("Sigma for new holder {new}"),
-        &written.facts(),
-    ));
-    emit(env, &out)?;
+    record.finish(env)?;
     Ok(0)
 }
 
@@ -604,39 +758,44 @@ fn combine(
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
     let public = read_public(&args.public)?;
-    let Enrolment {
-        helpers,
-        new,
-        commitments,
-    } = read_commitments(&args.commitments, &public)?;
+    let enrolment = read_commitments(&args.commitments, &public)?;
+    let (helpers, new) = (&enrolment.helpers, enrolment.new);
     let (group, new_share) = extended(&public, &args.public, new)?;
-    let share_path = args.output.join(format!("share-{new}.age"));
-    let public_path = args.output.join("public.json");
-    fresh(&[share_path.clone(), public_path.clone()])?;
-    let mut froms = Vec::new();
-    let mut sigmas = Vec::new();
-    for path in &args.sigmas {
-        let file: SigmaFile = open(path, unlock, SIGMA_FORMAT)?;
-        same_enrolment(
-            path,
-            (file.key_tag, &file.helpers, file.new, file.from),
-            &public,
-            (&helpers, new),
-            &froms,
-        )?;
-        repair::check_sigma(file.from, new, &file.sigma, &commitments)
-            .map_err(|e| bad_message(path, &e))?;
-        froms.push(file.from);
-        sigmas.push(file.sigma);
-    }
-    if sorted(&froms) != sorted(&helpers) {
-        return Err(Failure::input(format!(
-            "sigmas from helpers {froms:?}; the enrolment's helpers are {helpers:?}: give one from each"
-        )));
-    }
-    let holder =
-        repair::recover(new, &sigmas, &group).map_err(|e| bad_message(&args.public, &e))?;
+    let outputs = [
+        args.output.join("public.json"),
+        args.output.join(format!("share-{new}.age")),
+    ];
+    fresh(&outputs)?;
+    let sigmas: Vec<(&Path, SigmaFile)> = read_messages(&args.sigmas, unlock, &public, &enrolment)?;
+    let mut record = open_step(
+        (args.ceremony.as_deref(), "combine"),
+        env,
+        (&args.public, &public),
+        &[&args.commitments, &args.sigmas],
+        &outputs,
+    )?;
+    // The library checks the share rebuilt against the group's verifying share for `new`.
+    let checked = enrolment.check(&public).and_then(|()| {
+        for (path, s) in &sigmas {
+            repair::check_sigma(s.from, new, &s.sigma, &enrolment.commitments)
+                .map_err(|e| (*path, e))?;
+        }
+        let all: Vec<repair::Sigma> = sigmas.iter().map(|(_, s)| s.sigma).collect();
+        repair::recover(new, &all, &group).map_err(|e| (args.public.as_path(), e))
+    });
     drop(sigmas);
+    let holder = record_check(
+        &mut record,
+        env,
+        (
+            SIGMAS_CHECK,
+            &format!(
+                "New holder {new} checks the sigmas of helpers {helpers:?} against their \
+                 commitments and the group"
+            ),
+        ),
+        checked,
+    )?;
     let holders =
         u16::try_from(group.holders().len()).map_err(|_| Failure::input("too many holders"))?;
     let new_public = PublicFile {
@@ -650,8 +809,14 @@ fn combine(
     let text = serde_json::to_string_pretty(&new_public).unwrap_or_default() + "\n";
     let armored = seal_own_share(unlock, &new_public, new, holder)?;
     create_dir(&args.output)?;
-    let share = write_output(&share_path, &armored)?;
-    let written = write_output(&public_path, &text)?;
+    let files: [(&Path, &[u8]); 2] = [
+        (&outputs[0], text.as_bytes()),
+        (&outputs[1], armored.as_bytes()),
+    ];
+    let title = format!("New holder {new} writes the new public key and its share");
+    let [written, share] =
+        <[_; 2]>::try_from(record.write_act(env.now(), ("3", &title), &files)?)
+            .map_err(|_| Failure::environment("the new share was not written"))?;
     if global.json {
         emit_json(
             env,
@@ -663,25 +828,26 @@ fn combine(
                 "share": render::file_json(&share.facts()),
             }),
         )?;
-        return Ok(0);
+    } else {
+        let mut out = format!(
+            "\nNew holder {new}: the sigmas of helpers {helpers:?} match their commitments and \
+             add up to a share of FROST key tag {} (unchanged) whose verifying share is \
+             {new_share}. Any {} of holders {:?} sign.\n\n",
+            public.key_tag,
+            public.threshold,
+            new_public.group_key.holders()
+        );
+        out.push_str(&render::file_heading(
+            "New public key (every party computes the same verifying share)",
+            &written.facts(),
+        ));
+        out.push_str(&render::file_heading(
+            &format!("Share of new holder {new}"),
+            &share.facts(),
+        ));
+        emit(env, &out)?;
     }
-    let mut out = format!(
-        "\nNew holder {new}: the sigmas of helpers {helpers:?} match their commitments and \
-         add up to a share of FROST key tag {} (unchanged) whose verifying share is \
-         {new_share}. Any {} of holders {:?} sign.\n\n",
-        public.key_tag,
-        public.threshold,
-        new_public.group_key.holders()
-    );
-    out.push_str(&render::file_heading(
-        "New public key (every party computes the same verifying share)",
-        &written.facts(),
-    ));
-    out.push_str(&render::file_heading(
-        &format!("Share of new holder {new}"),
-        &share.facts(),
-    ));
-    emit(env, &out)?;
+    record.finish(env)?;
     Ok(0)
 }
 

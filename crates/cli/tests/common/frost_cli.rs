@@ -359,3 +359,146 @@ pub fn flip(text: &str) -> String {
     let last = if text.ends_with('0') { "1" } else { "0" };
     format!("{}{last}", &text[..text.len() - 1])
 }
+
+// `threshold reshare enrol`: holder 4 of `setup`'s key, enrolled by helpers.
+// Each step takes `extra` arguments last (e.g. `--ceremony DIR`).
+
+/// The age recipient (age1…) of an identity file.
+pub fn recipient(identity: &Path) -> String {
+    std::fs::read_to_string(identity)
+        .expect("identity")
+        .trim()
+        .parse::<age::x25519::Identity>()
+        .expect("identity")
+        .to_public()
+        .to_string()
+}
+
+/// `enrol deltas` by `helper`, for new holder 4, with `helpers`.
+pub fn enrol_deltas(
+    st: &Setup,
+    helper: usize,
+    helpers: &[usize],
+    out: &Path,
+    extra: &[&str],
+) -> common::Run {
+    let list = helpers
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let (public, share) = (st.public(), st.deal.join(format!("share-{helper}.age")));
+    let recipients: Vec<String> = helpers
+        .iter()
+        .map(|h| recipient(&st.identities[h - 1]))
+        .collect();
+    let mut args = vec![
+        "threshold",
+        "reshare",
+        "enrol",
+        "deltas",
+        "--public",
+        s(&public),
+        "--share",
+        s(&share),
+        "--identity",
+        s(&st.identities[helper - 1]),
+        "--helpers",
+        &list,
+        "--new",
+        "4",
+        "-o",
+        s(out),
+    ];
+    for r in &recipients {
+        args.extend(["--recipient", r.as_str()]);
+    }
+    args.extend(extra);
+    ceremony(&args)
+}
+
+/// `enrol sigma` by `helper`, of the `deltas` sent to it, to new holder 4 (`recipient`).
+pub fn enrol_sigma(
+    st: &Setup,
+    (commitments, deltas): (&[PathBuf], &[PathBuf]),
+    (helper, recipient): (usize, &str),
+    out: &Path,
+    extra: &[&str],
+) -> common::Run {
+    let public = st.public();
+    let mut args = vec![
+        "threshold",
+        "reshare",
+        "enrol",
+        "sigma",
+        "--public",
+        s(&public),
+    ];
+    args.push("--commitments");
+    args.extend(commitments.iter().map(|p| s(p)));
+    args.push("--delta");
+    args.extend(deltas.iter().map(|p| s(p)));
+    let identity = &st.identities[helper - 1];
+    args.extend([
+        "--identity",
+        s(identity),
+        "--recipient",
+        recipient,
+        "-o",
+        s(out),
+    ]);
+    args.extend(extra);
+    ceremony(&args)
+}
+
+/// `enrol combine` by new holder 4 (`identity`), of the helpers' `sigmas`.
+pub fn enrol_combine(
+    st: &Setup,
+    (commitments, sigmas): (&[PathBuf], &[&Path]),
+    identity: &Path,
+    out: &Path,
+    extra: &[&str],
+) -> common::Run {
+    let public = st.public();
+    let mut args = vec![
+        "threshold",
+        "reshare",
+        "enrol",
+        "combine",
+        "--public",
+        s(&public),
+    ];
+    args.push("--commitments");
+    args.extend(commitments.iter().map(|p| s(p)));
+    args.push("--sigma");
+    args.extend(sigmas.iter().map(|p| s(p)));
+    args.extend(["--identity", s(identity), "-o", s(out)]);
+    args.extend(extra);
+    ceremony(&args)
+}
+
+/// Decrypts `path` with `identity`, lets `f` change the JSON plaintext, and
+/// encrypts it again to the same identity into `to`: a message whose sender
+/// tampered with it (age itself refuses a changed ciphertext).
+pub fn reseal(path: &Path, identity: &Path, to: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let id: age::x25519::Identity = std::fs::read_to_string(identity)
+        .expect("identity")
+        .trim()
+        .parse()
+        .expect("identity");
+    let plain = age::decrypt(&id, &std::fs::read(path).expect("read")).expect("decrypt");
+    let mut v: serde_json::Value = serde_json::from_slice(&plain).expect("json");
+    f(&mut v);
+    let text = serde_json::to_vec(&v).expect("json");
+    let sealed = age::encrypt_and_armor(&id.to_public(), &text).expect("encrypt");
+    std::fs::write(to, sealed).expect("write");
+}
+
+/// Changes the low hex digit of the scalar in field `field` (it stays canonical).
+pub fn flip_scalar(field: &str) -> impl FnOnce(&mut serde_json::Value) + '_ {
+    move |v| {
+        let hex = v[field].as_str().expect("scalar hex").to_owned();
+        let first = if hex.starts_with('0') { "1" } else { "0" };
+        v[field] = format!("{first}{}", &hex[1..]).into();
+    }
+}
