@@ -25,8 +25,8 @@ use zeroize::Zeroizing;
 use super::super::reshare::{decrypt, open_reshare_ceremony};
 use super::super::{encrypt, first_and_holders, written_headings, MAX_SHARE_FILE};
 use super::{
-    create_dir, dnskey, is_frost, read_public, read_share, sealers, PublicFile, ShareFile,
-    ALGORITHM, PUBLIC_FORMAT, SHARE_FORMAT,
+    create_dir, dnskey, is_frost, read_public, read_share, sealers, PublicFile, ALGORITHM,
+    PUBLIC_FORMAT,
 };
 use crate::args::Global;
 
@@ -330,32 +330,13 @@ pub(crate) fn apply(
         [check_event(REFRESH_CHECK, refreshed.is_ok())],
     )?;
     let holder = refreshed?;
-    let sealer: Box<dyn age::Recipient> = match unlock {
-        Unlock::Identity(id) => Box::new(id.to_public()),
-        Unlock::Passphrase(p) => Box::new(age::scrypt::Recipient::new(p.clone())),
-    };
     if out_path.exists() {
         return Err(Failure::input(format!(
             "{} exists: a share is never overwritten",
             out_path.display()
         )));
     }
-    let file = ShareFile {
-        format: SHARE_FORMAT.to_owned(),
-        algorithm: ALGORITHM.to_owned(),
-        threshold: new.threshold,
-        holders: new.holders,
-        index,
-        key_tag: new.key_tag,
-        key_package: holder,
-    };
-    let text = Zeroizing::new(
-        serde_json::to_vec(&file)
-            .map_err(|e| Failure::environment(format!("cannot encode the new share: {e}")))?,
-    );
-    drop(file);
-    let armored = encrypt(sealer.as_ref(), &text)
-        .map_err(|e| Failure::environment(format!("cannot encrypt the new share: {e}")))?;
+    let armored = super::repair::seal_own_share(unlock, &new, index, holder)?;
     create_dir(&args.output)?;
     let at = env.now();
     record.act(
