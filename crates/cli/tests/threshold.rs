@@ -97,25 +97,7 @@ fn dealt() -> &'static Dealt {
 }
 
 fn config(dir: &Path, tag: u16) -> PathBuf {
-    let path = dir.join("signer.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[keys.ksk]
-label = "KSK-THRESHOLD"
-algorithm = "RSASHA256"
-key_tag = {tag}
-valid_from = "2026-01-01T00:00:00Z"
-
-[request_policy]
-acceptable_domains = ["example."]
-approved_algorithms = ["RSASHA256"]
-"#
-        ),
-    )
-    .expect("config");
-    path
+    common::signer_config(dir, "KSK-THRESHOLD", "RSASHA256", tag)
 }
 
 const NOW: &str = "2026-03-15T00:00:00Z";

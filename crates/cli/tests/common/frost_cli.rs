@@ -107,25 +107,7 @@ pub fn setup(t: u16, n: u16, id: &str) -> Setup {
 }
 
 pub fn config(dir: &Path, tag: u16) -> PathBuf {
-    let path = dir.join("signer.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[keys.ksk]
-label = "KSK-FROST"
-algorithm = "ED25519"
-key_tag = {tag}
-valid_from = "2026-01-01T00:00:00Z"
-
-[request_policy]
-acceptable_domains = ["example."]
-approved_algorithms = ["ED25519"]
-"#
-        ),
-    )
-    .expect("config");
-    path
+    crate::common::signer_config(dir, "KSK-FROST", "ED25519", tag)
 }
 
 /// Starts holder `h` in the background: round one, then waiting for `package`.

@@ -417,3 +417,28 @@ pub fn age_identity(dir: &Path, name: &str) -> (PathBuf, String) {
         .expect("identity file");
     (path, identity.to_public().to_string())
 }
+
+/// Writes `dir/signer.toml` for one threshold KSK `label` of `algorithm`
+/// (e.g. `RSASHA256`, `ED25519`) with key tag `tag`, signing `example.` KSRs
+/// whose ZSKs use that algorithm.
+pub fn signer_config(dir: &Path, label: &str, algorithm: &str, tag: u16) -> PathBuf {
+    let path = dir.join("signer.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[keys.ksk]
+label = "{label}"
+algorithm = "{algorithm}"
+key_tag = {tag}
+valid_from = "2026-01-01T00:00:00Z"
+
+[request_policy]
+acceptable_domains = ["example."]
+approved_algorithms = ["{algorithm}"]
+"#
+        ),
+    )
+    .expect("config");
+    path
+}
