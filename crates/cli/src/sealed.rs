@@ -87,3 +87,28 @@ pub fn unlock_from(
     }
     .map_err(Failure::input)
 }
+
+/// Reads a secret kept in the clear by someone else (a PEM private key to
+/// import), at most `max` bytes, into a buffer wiped on drop.
+///
+/// # Errors
+/// Exit 2 naming the file: unreadable, larger than `max`, or not UTF-8.
+pub fn read_clear_secret(path: &Path, max: usize) -> Result<Zeroizing<String>, Failure> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
+    // Room for the largest accepted file plus one byte, so read_to_end never
+    // reallocates (which would leave an unwiped copy behind).
+    let mut bytes = Zeroizing::new(Vec::with_capacity(max + 1));
+    file.take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::input(format!("{name}: cannot read: {e}")))?;
+    if bytes.len() > max {
+        return Err(Failure::input(format!(
+            "{name}: larger than {max} bytes: not a key file"
+        )));
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::input(format!("{name}: not text (a PEM file is ASCII)")))?;
+    Ok(Zeroizing::new(text.to_owned()))
+}

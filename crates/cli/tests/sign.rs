@@ -940,6 +940,18 @@ fn key_generate_and_import_refuse_tags_of_configured_keys() {
         .map(|e| e["label"].clone())
         .collect();
     assert_eq!(labels, [serde_json::json!("KSK1")]);
+    // An endless or binary "PEM" is refused after a bounded read, naming the file.
+    ceremony(&[
+        "key",
+        "import",
+        "ZERO",
+        "--pem",
+        "/dev/zero",
+        "--config",
+        s(&config),
+    ])
+    .expect_code(2)
+    .expect_stderr(&["/dev/zero: larger than 65536 bytes"]);
 }
 
 // ---------------------------------------------------------------- selftest

@@ -15,6 +15,9 @@ use crate::args::{Global, KeyCommand};
 use crate::ceremony_log::{key_event, Recorder};
 use crate::{Env, Failure};
 
+/// The largest PEM file imported (an RSA-4096 PKCS#8 key is about 3.3 KB).
+const MAX_PEM_FILE: usize = 64 * 1024;
+
 fn load(config: &Path) -> Result<(SignerConfig, std::path::PathBuf), Failure> {
     let parsed = SignerConfig::load(config).map_err(sign_failure)?;
     Ok((
@@ -98,10 +101,7 @@ pub fn run(command: KeyCommand, global: &Global, env: &mut dyn Env) -> Result<u8
         } => {
             let (config, dir) = load(&config_path)?;
             // The PEM is the private key in the clear: wiped from memory once imported.
-            let text =
-                zeroize::Zeroizing::new(std::fs::read_to_string(&pem).map_err(|err| {
-                    Failure::input(format!("{}: cannot read: {err}", pem.display()))
-                })?);
+            let text = crate::sealed::read_clear_secret(&pem, MAX_PEM_FILE)?;
             let (mut record, public_file) = open_key_ceremony(
                 ceremony.as_deref(),
                 env,

@@ -465,8 +465,10 @@ fn activate(
             });
         }
         if let Some(path) = sealed_pin {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::input(format!("{}: cannot read: {e}", path.display())))?;
+            let bytes = ceremony_formats::read_bounded(path)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Failure::input(format!("{}: not a sealed PIN (not text)", path.display()))
+            })?;
             let pin = unseal_pin(&kek, &text).map_err(quorum_failure)?;
             drop(pin);
             report["sealed_pin"] = json!("unsealed");
