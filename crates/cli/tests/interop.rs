@@ -1377,7 +1377,7 @@ fn bind_handover_bundles_are_read_verified_and_dropped_in_conversion() {
     ]
     .concat();
     ok(dir, "dnssec-ksr", &keygen);
-    let sign = [
+    let bind_sign = [
         &common[..],
         &[
             "-i",
@@ -1391,7 +1391,7 @@ fn bind_handover_bundles_are_read_verified_and_dropped_in_conversion() {
         ],
     ]
     .concat();
-    let text = ok(dir, "dnssec-ksr", &sign);
+    let text = ok(dir, "dnssec-ksr", &bind_sign);
     let skr = write(&dir.join("root.skr"), &text);
 
     let parsed =
@@ -1434,6 +1434,66 @@ fn bind_handover_bundles_are_read_verified_and_dropped_in_conversion() {
         "{}",
         run.stdout
     );
+
+    // Ceremony's `bind` preset writes the same SKR as dnssec-ksr, handovers
+    // included: the same headers and blank lines, ZSK sets and signature
+    // times; only the KSK and the signatures differ.
+    write(&dir.join("passphrase"), "interop test passphrase\n");
+    let config = write(
+        &dir.join("k2017.toml"),
+        "[keystore]\ndir = \"keys\"\npassphrase_file = \"passphrase\"\nwork_factor = 10\n\n\
+         [keys.ksk]\nlabel = \"KSK-2017\"\nalgorithm = \"RSASHA256\"\nrsa_size = 2048\n\
+         valid_from = \"2017-01-01T00:00:00Z\"\n",
+    );
+    ceremony(&["key", "generate", "KSK-2017", "--config", s(&config)]).expect_code(0);
+    let ours = dir.join("ours.skr");
+    let extra = [
+        "--preset",
+        "bind",
+        "--end",
+        "2017-07-11T00:00:00Z",
+        "--now",
+        "2017-03-20T00:00:00Z",
+    ];
+    sign(&ksr, &config, &ours, &extra).expect_code(0);
+    let ours_text = read(&ours);
+    let shape = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                match fields.as_slice() {
+                    [";;", _, _, instant, ..] if *instant != "generated" => {
+                        Some(format!("bundle {instant}"))
+                    }
+                    [] => Some("blank".to_owned()),
+                    [_, _, _, "DNSKEY", "256", ..] => {
+                        Some(format!("zsk {}", fields[4..].join(" ")))
+                    }
+                    [_, _, _, "RRSIG", covered, _, _, _, expiration, inception, ..] => {
+                        Some(format!("rrsig {covered} {inception} {expiration}"))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    };
+    let (theirs, mine) = (shape(&text), shape(&ours_text));
+    assert_eq!(
+        theirs.len(),
+        mine.len(),
+        "BIND:\n{text}\nCeremony:\n{ours_text}"
+    );
+    for (i, (a, b)) in theirs.iter().zip(&mine).enumerate() {
+        assert_eq!(a, b, "line {i} of the SKR's shape");
+    }
+    let verified = ceremony(&["skr", "verify", s(&ours), "--ksr", s(&ksr), "--json"]);
+    for id in ["SKR-VERIFY", "SKR-MATCH", "SKR-PAIR"] {
+        assert!(
+            verified.checks("passed").iter().any(|c| c == id),
+            "{id}: {}",
+            verified.stdout
+        );
+    }
 
     for (to, name) in [("knot", "root.knot.skr"), ("icann", "root.xml")] {
         let lost = convert(&skr, to, &dir.join(name));

@@ -25,13 +25,13 @@
 //! activation, retirement); here every KSK given signs throughout, so there
 //! are none. Every signature is verified in software before it is kept.
 //!
-//! One deliberate difference: when a re-signing falls exactly on the next
-//! KSR instant (KSR bundles `validity − refresh` apart, as the root's 10-day
-//! bundles are with 21/11 days), `dnssec-ksr sign` 9.20 writes two bundles
-//! at that instant, the first with the outgoing ZSK set. Only the second
-//! can ever be in force, so Ceremony writes only the second. It reads and
-//! verifies BIND's pair ([`TextSkr::hands_over`]): the first answers the
-//! KSR bundle before that instant.
+//! When a re-signing falls exactly on the next KSR instant (KSR bundles
+//! `validity − refresh` apart, as the root's 10-day bundles are with 21/11
+//! days, or closer than that, when the first re-signing is pulled back to
+//! the next instant), `dnssec-ksr sign` 9.20 writes two bundles at that
+//! instant, the first with the outgoing ZSK set. Ceremony writes the same
+//! pair, and reads and verifies it ([`TextSkr::hands_over`]): the first
+//! answers the KSR bundle before that instant.
 //!
 //! [`TextSkr::hands_over`]: ceremony_formats::model::TextSkr::hands_over
 //!
@@ -467,9 +467,11 @@ fn response_instants(
                 let mut cap = limit;
                 let mut first = true;
                 let mut last = None;
-                // A re-signing at the next instant is that bundle's own start;
-                // one at the same time as the last is no re-signing at all.
-                while inception <= limit && Some(inception) != next && Some(inception) != last {
+                // A re-signing that lands on the next instant is written, as
+                // dnssec-ksr does, just before that instant's own bundle (the
+                // pair BIND readers call a handover); one at the same time as
+                // the last is no re-signing at all.
+                while inception <= limit && Some(inception) != last {
                     out.push((inception, i, first));
                     last = Some(inception);
                     first = false;

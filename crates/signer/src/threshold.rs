@@ -113,7 +113,11 @@ impl KeySigner for ThresholdCombiner {
         let shares = self.shares.get(&hash).map(Vec::as_slice).unwrap_or(&[]);
         let mut session =
             SigningSession::new(&self.public, signed_data).map_err(|e| fail(e.to_string()))?;
-        for share in shares {
+        // The same signed data can be asked for twice (BIND's handover pair
+        // signs identical CDNSKEY and CDS RRsets), so a holder's share of it
+        // may arrive twice: one per holder is combined.
+        let mut seen = std::collections::BTreeSet::new();
+        for share in shares.iter().filter(|s| seen.insert(s.index)) {
             session.add_share(share).map_err(|e| fail(e.to_string()))?;
         }
         let signature = session.combine().map_err(|e| {

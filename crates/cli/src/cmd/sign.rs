@@ -546,7 +546,12 @@ fn run_text(
         &ksks,
         &slots,
     )?;
-    let skr = assemble_response(&request_text, &policy, signed);
+    let mut skr = assemble_response(&request_text, &policy, signed);
+    if target != ceremony_formats::Format::Bind {
+        // BIND's handover pairs (two bundles at one instant) have no place in
+        // Knot's format; the first of each pair is never in force.
+        skr.drop_handovers();
+    }
     let after = verify_text_skr(&skr, Some(&ksr), config.response_policy.validate_signatures);
     for id in [CheckId::SkrVerify, CheckId::SkrMatch, CheckId::SkrPair] {
         if let Some(outcome) = after.outcome(id) {
