@@ -43,7 +43,6 @@
 //! place, so a file missing or changed after that is tampering.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
 use base64::Engine as _;
@@ -758,66 +757,29 @@ fn name_in_ceremony(dir: &Path, canonical: &Path, path: &Path) -> Result<String,
 }
 
 /// An output file written and synced under a temporary name beside its
-/// place, waiting to be renamed into it; removed if dropped before.
-struct Staged {
-    tmp: PathBuf,
-    path: PathBuf,
-    renamed: bool,
-}
+/// place (its directory created first), waiting to be moved into it; the
+/// temporary file is removed if dropped before.
+struct Staged(ceremony_durable::Staged);
 
 impl Staged {
     fn write(path: &Path, bytes: &[u8]) -> Result<Staged, Failure> {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
         if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|err| {
                 Failure::environment(format!("{}: cannot create directory: {err}", dir.display()))
             })?;
         }
-        let staged = Staged {
-            tmp,
-            path: path.to_owned(),
-            renamed: false,
-        };
-        let fail = |what: &str, err: std::io::Error| {
-            Failure::environment(format!("{}: cannot {what}: {err}", path.display()))
-        };
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&staged.tmp)
-            .map_err(|e| fail("create", e))?;
-        file.write_all(bytes).map_err(|e| fail("write", e))?;
-        file.sync_all().map_err(|e| fail("sync", e))?;
-        Ok(staged)
+        ceremony_durable::Staged::new(path, bytes, ceremony_durable::Access::Public)
+            .map(Staged)
+            .map_err(|e| Failure::environment(format!("{}: {e}", path.display())))
     }
 
-    /// Renames the file into place and syncs the directory, so that a
-    /// checkpoint signed afterwards covers a file that is there.
-    fn rename(mut self) -> Result<(), Failure> {
-        let fail = |what: &str, err: std::io::Error| {
-            Failure::environment(format!("{}: cannot {what}: {err}", self.path.display()))
-        };
-        fs::rename(&self.tmp, &self.path).map_err(|e| fail("rename into place", e))?;
-        self.renamed = true;
-        let dir = match self.path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| fail("sync its directory", e))
-    }
-}
-
-impl Drop for Staged {
-    fn drop(&mut self) {
-        if !self.renamed {
-            let _ = fs::remove_file(&self.tmp);
-        }
+    /// Moves the file into place (never over another) and syncs the
+    /// directory, so that a checkpoint signed afterwards covers a file that is there.
+    fn rename(self) -> Result<(), Failure> {
+        let path = self.0.target().to_owned();
+        self.0
+            .commit_new()
+            .map_err(|e| Failure::environment(format!("{}: {e}", path.display())))
     }
 }
 
