@@ -43,11 +43,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use ceremony_dnssec::{parse_name, DigestAlgorithm, Dnskey, Ds};
-use ceremony_formats::Document;
 use ceremony_keys::keystore::Unlock;
 use ceremony_keys::KeySigner;
 use ceremony_signer::threshold::{hex32, schema_keys, sha256, FrostCombiner};
-use ceremony_signer::{check, sign_ksr, KeyRing, SignError, SignRequest};
+use ceremony_signer::{check, KeyRing, SignError, SignRequest};
 use ceremony_threshold::frost::{
     self, GroupKey, Holder, SignatureShare, SigningCommitments, SigningNonces, SigningPackage,
 };
@@ -58,8 +57,8 @@ use zeroize::Zeroizing;
 use super::reshare::decrypt;
 use super::{
     encrypt, first_and_holders, holder_inputs, open_deal, open_ksr_ceremony, recompute_for,
-    record_partials, refuse_checks, write_combined, write_dealing, written_headings, DealArgs,
-    HolderArgs, Recomputed, MAX_SHARE_FILE,
+    record_partials, sign_combined, write_dealing, written_headings, DealArgs, HolderArgs,
+    Recomputed, MAX_SHARE_FILE,
 };
 use crate::args::Global;
 use crate::ceremony_log::check_event;
@@ -1214,44 +1213,19 @@ pub(super) fn combine(
     }
     let keys = frost_ring(&recomputed, &public.group_key, || admit().0)?;
     let ring = key_ring(&keys);
-    let context = format!("{}, schema {schema}, as of {now}", config_path.display());
-    let signed = match sign_ksr(&request(&recomputed, &ring, now)) {
-        Ok(signed) => signed,
-        Err(SignError::Policy(report)) => {
-            return Err(refuse_checks(&mut record, env, global, report, &context));
-        }
-        Err(err) => {
-            return Err(refused(
-                "threshold combine",
-                &[err.to_string()],
-                "no SKR was written",
-            ))
-        }
-    };
-    let written = write_combined(&mut record, env, output, &signed)?;
     let holders: Vec<u16> = files.iter().map(|(_, p)| p.holder).collect();
-    if global.json {
-        emit_json(
-            env,
-            &json!({
-                "file": render::file_json(&recomputed.input.facts()),
-                "report": render::report_json(&signed.report),
-                "holders": holders,
-                "output": render::file_json(&written.facts()),
-            }),
-        )?;
-    } else {
-        let mut out = render::report(&signed.report, &context);
-        out.push_str(&format!(
-            "\nAggregated the signature shares of holders {holders:?} into {} Ed25519 RRSIGs. Wrote the SKR:\n\n",
+    sign_combined(
+        record,
+        env,
+        global,
+        (&recomputed, &ring, now),
+        (config_path, schema, output),
+        &format!(
+            "Aggregated the signature shares of holders {holders:?} into {} Ed25519 RRSIGs",
             recomputed.data.len()
-        ));
-        out.push_str(&render::file_heading("SKR", &written.facts()));
-        out.push_str(&render::document(&Document::Skr(signed.skr)));
-        emit(env, &out)?;
-    }
-    record.finish(env)?;
-    Ok(0)
+        ),
+        &holders,
+    )
 }
 
 /// Checks every partials file against the package and the data recomputed

@@ -1142,15 +1142,42 @@ fn combine(
         .iter()
         .map(|(n, k)| (n.clone(), k as &dyn ceremony_keys::KeySigner))
         .collect();
+    let holders: Vec<u16> = files.iter().map(|(_, p)| p.holder).collect();
+    sign_combined(
+        record,
+        env,
+        global,
+        (&recomputed, &ring, now),
+        (config_path, schema, output),
+        &format!(
+            "Combined the shares of holders {holders:?} into {} RRSIGs",
+            recomputed.data.len()
+        ),
+        &holders,
+    )
+}
+
+/// The end of `threshold combine` for either kind of key: signs the KSR
+/// through the signer's path with the combining `ring` (every check and
+/// SKR-VERIFY), writes the SKR in the ceremony, and reports who signed.
+fn sign_combined(
+    mut record: Recorder,
+    env: &mut dyn Env,
+    global: &Global,
+    (recomputed, ring, now): (&Recomputed, &KeyRing<'_>, jiff::Timestamp),
+    (config_path, schema, output): (&Path, &str, &Path),
+    summary: &str,
+    holders: &[u16],
+) -> Result<u8, Failure> {
     let request = SignRequest {
         ksr: &recomputed.ksr,
         schema: &recomputed.schema,
         config: &recomputed.config,
-        keys: &ring,
+        keys: ring,
         previous: recomputed.previous.as_ref(),
         now,
     };
-    let context = format!("{}, schema {}, as of {now}", config_path.display(), schema);
+    let context = format!("{}, schema {schema}, as of {now}", config_path.display());
     let signed = match sign_ksr(&request) {
         Ok(signed) => signed,
         Err(SignError::Policy(report)) => {
@@ -1159,7 +1186,7 @@ fn combine(
         Err(err) => {
             return Err(Failure {
                 code: EXIT_CHECKS_FAILED,
-                message: err.to_string(),
+                message: format!("threshold combine refused: {err}"),
                 hint: Some("no SKR was written".to_owned()),
             })
         }
@@ -1171,17 +1198,13 @@ fn combine(
             &json!({
                 "file": render::file_json(&recomputed.input.facts()),
                 "report": render::report_json(&signed.report),
-                "holders": files.iter().map(|(_, p)| p.holder).collect::<Vec<_>>(),
+                "holders": holders,
                 "output": render::file_json(&written.facts()),
             }),
         )?;
     } else {
         let mut out = render::report(&signed.report, &context);
-        out.push_str(&format!(
-            "\nCombined the shares of holders {:?} into {} RRSIGs. Wrote the SKR:\n\n",
-            files.iter().map(|(_, p)| p.holder).collect::<Vec<_>>(),
-            recomputed.data.len()
-        ));
+        out.push_str(&format!("\n{summary}. Wrote the SKR:\n\n"));
         out.push_str(&render::file_heading("SKR", &written.facts()));
         out.push_str(&render::document(&Document::Skr(signed.skr)));
         emit(env, &out)?;
