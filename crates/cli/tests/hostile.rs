@@ -845,3 +845,94 @@ fn real_ksr_passes_within_the_memory_bound() {
     assert!(out.stderr.is_empty(), "{}", out.describe());
     assert_small(&out);
 }
+
+/// Ceremony's own files (threshold public keys, shares, quorum files, witness
+/// keys), when hostile, are refused the same way as documents: exit 2, one
+/// located paragraph naming the file, no panic, bounded memory, no output.
+#[test]
+fn hostile_threshold_quorum_and_witness_files_are_refused_naming_the_file() {
+    let dir = TempDir::new().expect("tempdir");
+    let ksr = data("root/ksr-root-2017-q2-0.xml");
+    let ksr = ksr.to_str().expect("UTF-8 path");
+    let out = dir.path().join("out");
+    let out = out.to_str().expect("UTF-8 path");
+    // A real identity, so that the witness's key file is what is refused.
+    let identity = {
+        use age::secrecy::ExposeSecret as _;
+        let path = dir.path().join("witness.id");
+        let id = age::x25519::Identity::generate();
+        std::fs::write(&path, format!("{}\n", id.to_string().expose_secret())).expect("id");
+        path
+    };
+    let identity = identity.to_str().expect("UTF-8 path");
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty.json", Vec::new()),
+        ("binary.json", (0u8..=255).cycle().take(4096).collect()),
+        (
+            "truncated.json",
+            br#"{"format":"ceremony-threshold-public/1","algorithm":"#.to_vec(),
+        ),
+        ("nested.json", vec![b'['; 100_000]),
+        ("wrong.json", br#"{"format":"something-else/1"}"#.to_vec()),
+    ];
+    for (name, bytes) in &cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        let file = path.to_str().expect("UTF-8 path");
+        let runs = [
+            ceremony(&[
+                "threshold",
+                "combine",
+                ksr,
+                "--public",
+                file,
+                "--partials",
+                file,
+                "--config",
+                file,
+                "-o",
+                out,
+            ]),
+            ceremony(&[
+                "threshold",
+                "package",
+                ksr,
+                "--public",
+                file,
+                "--commitments",
+                file,
+                "--config",
+                file,
+                "-o",
+                out,
+            ]),
+            ceremony(&[
+                "quorum",
+                "activate",
+                "--quorum",
+                file,
+                "--share",
+                file,
+                "--identity",
+                file,
+            ]),
+            ceremony(&[
+                "transcript",
+                "cosign",
+                file,
+                "--state",
+                out,
+                "--key-file",
+                file,
+                "--identity",
+                identity,
+                "--log-key",
+                "ceremony.example/x+00000000+AAAA",
+            ]),
+        ];
+        for run in &runs {
+            assert_refused(run, &path, 2, None, &[]);
+        }
+        assert!(!Path::new(out).exists(), "{name}: an output appeared");
+    }
+}

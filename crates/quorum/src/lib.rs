@@ -193,6 +193,14 @@ pub enum QuorumError {
         /// What is wrong.
         reason: String,
     },
+    /// A file to read is larger than any quorum or share file.
+    #[error("{}: larger than {max} bytes: not a quorum or share file", path.display())]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The largest accepted.
+        max: u64,
+    },
     /// Encryption or randomness failed.
     #[error("cannot {0}")]
     Crypto(String),
@@ -1084,9 +1092,10 @@ fn read_small(path: &Path) -> Result<Vec<u8>> {
         .read_to_end(&mut bytes)
         .map_err(io_err)?;
     if bytes.len() as u64 > MAX_FILE {
-        return Err(io_err(io::Error::other(format!(
-            "larger than {MAX_FILE} bytes"
-        ))));
+        return Err(QuorumError::TooLarge {
+            path: path.to_owned(),
+            max: MAX_FILE,
+        });
     }
     Ok(bytes)
 }

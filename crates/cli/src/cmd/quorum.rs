@@ -680,7 +680,9 @@ fn key_failure(err: ceremony_keys::KeyError) -> Failure {
 /// Exit 1 for a share that fails a check, 2 for bad input, 3 for the environment.
 pub(crate) fn quorum_failure(err: QuorumError) -> Failure {
     match err {
-        QuorumError::Parameters(_) | QuorumError::BadQuorumFile { .. } => Failure::input(err),
+        QuorumError::Parameters(_)
+        | QuorumError::BadQuorumFile { .. }
+        | QuorumError::TooLarge { .. } => Failure::input(err),
         QuorumError::Io { .. } | QuorumError::Crypto(_) => Failure::environment(err),
         other => Failure {
             code: EXIT_CHECKS_FAILED,
