@@ -1128,11 +1128,22 @@ pub(crate) fn hex_upper(bytes: &[u8]) -> String {
     hex::encode_upper(bytes)
 }
 
-/// The text split into pieces of `width` characters (ASCII text).
+/// The text split into pieces of `width` characters (at least one).
 pub(crate) fn chunks(text: &str, width: usize) -> impl Iterator<Item = &str> {
-    text.as_bytes()
-        .chunks(width)
-        .map(|chunk| std::str::from_utf8(chunk).expect("base64 and hex are ASCII"))
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        // Split on a character boundary, so no input can make this panic.
+        let end = rest
+            .char_indices()
+            .nth(width.max(1))
+            .map_or(rest.len(), |(i, _)| i);
+        let (piece, tail) = rest.split_at(end);
+        rest = tail;
+        Some(piece)
+    })
 }
 
 /// The RRSIGs of a response bundle that cover `rtype`, in document order.
@@ -1166,6 +1177,16 @@ fn wrong_kind(file: &str, found: &str, expected: &str) -> Error {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn chunks_split_on_characters_and_never_loop() {
+        let pieces: Vec<&str> = super::chunks("abcdefg", 3).collect();
+        assert_eq!(pieces, ["abc", "def", "g"]);
+        let pieces: Vec<&str> = super::chunks("äöüß", 3).collect();
+        assert_eq!(pieces, ["äöü", "ß"]);
+        assert_eq!(super::chunks("ab", 0).count(), 2);
+        assert_eq!(super::chunks("", 4).count(), 0);
+    }
+
     use super::*;
 
     #[test]
