@@ -43,16 +43,68 @@ impl SealTo {
 /// # Errors
 /// A description of what failed (an encryption error of `age`).
 pub fn seal(to: &SealTo, plaintext: &[u8]) -> Result<String, String> {
-    let scrypt;
-    let recipient: &dyn age::Recipient = match to {
-        SealTo::Recipient(r) => r,
-        SealTo::Passphrase(Unlock::Passphrase(p)) => {
-            scrypt = age::scrypt::Recipient::new(p.clone());
-            &scrypt
-        }
-        SealTo::Passphrase(Unlock::Identity(_)) => return Err("not a passphrase".to_owned()),
-    };
-    armor::seal(recipient, plaintext)
+    match to {
+        SealTo::Recipient(r) => armor::seal(r, plaintext),
+        SealTo::Passphrase(unlock) => armor::seal(recipient_of(unlock).as_ref(), plaintext),
+    }
+}
+
+/// Encodes a secret as JSON and encrypts it to `to`, naming `what` on error;
+/// the encoding is wiped once encrypted.
+///
+/// # Errors
+/// Exit 3: the encoding or the encryption failed.
+pub fn seal_json<T: serde::Serialize>(
+    plain: T,
+    to: &dyn age::Recipient,
+    what: &str,
+) -> Result<String, Failure> {
+    let text = Zeroizing::new(
+        serde_json::to_vec(&plain)
+            .map_err(|e| Failure::environment(format!("cannot encode {what}: {e}")))?,
+    );
+    drop(plain);
+    armor::seal(to, &text).map_err(|e| Failure::environment(format!("cannot encrypt {what}: {e}")))
+}
+
+/// One recipient per holder, holder 1 first: the `--recipient age1…` given,
+/// or the one passphrase in the variable `passphrase_env` for every holder.
+///
+/// # Errors
+/// Exit 2 for a count that is not `holders`, a recipient that does not
+/// parse, or a passphrase variable that cannot be read.
+pub fn holder_recipients(
+    recipients: &[String],
+    passphrase_env: Option<&str>,
+    holders: u16,
+) -> Result<Vec<Box<dyn age::Recipient>>, Failure> {
+    if let Some(var) = passphrase_env {
+        let unlock = Unlock::passphrase_from_env(var).map_err(Failure::input)?;
+        return Ok((0..holders).map(|_| recipient_of(&unlock)).collect());
+    }
+    if recipients.len() != usize::from(holders) {
+        return Err(Failure::input(format!(
+            "{} --recipient given for {holders} holders: give one per holder, holder 1 first",
+            recipients.len(),
+        )));
+    }
+    recipients
+        .iter()
+        .map(|text| {
+            SealTo::recipient(text, "--recipient").map(|to| match to {
+                SealTo::Recipient(r) => Box::new(r) as Box<dyn age::Recipient>,
+                SealTo::Passphrase(unlock) => recipient_of(&unlock),
+            })
+        })
+        .collect()
+}
+
+/// The recipient whose secret `unlock` is: a holder seals to itself with it.
+pub fn recipient_of(unlock: &Unlock) -> Box<dyn age::Recipient> {
+    match unlock {
+        Unlock::Identity(id) => Box::new(id.to_public()),
+        Unlock::Passphrase(p) => Box::new(age::scrypt::Recipient::new(p.clone())),
+    }
 }
 
 /// Reads and decrypts the age file at `path` (at most `max` bytes) with `unlock`.

@@ -52,13 +52,11 @@ use ceremony_threshold::frost::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use zeroize::Zeroizing;
 
-use super::reshare::decrypt;
 use super::{
-    encrypt, first_and_holders, holder_inputs, open_deal, open_ksr_ceremony, recompute_for,
-    record_partials, sign_combined, write_dealing, written_headings, DealArgs, HolderArgs,
-    Recomputed, MAX_SHARE_FILE,
+    first_and_holders, holder_inputs, open_deal, open_ksr_ceremony, recompute_for, record_partials,
+    sign_combined, write_dealing, written_headings, DealArgs, HolderArgs, Recomputed,
+    MAX_SHARE_FILE,
 };
 use crate::args::Global;
 use crate::ceremony_log::check_event;
@@ -337,7 +335,7 @@ fn dnskey(public: &PublicFile) -> Result<Dnskey, Failure> {
 /// Decrypts a share and checks it belongs to `public` as the holder it says.
 fn read_share(path: &Path, unlock: &Unlock, public: &PublicFile) -> Result<ShareFile, Failure> {
     let name = path.display();
-    let plain = decrypt(path, unlock, MAX_SHARE_FILE)?;
+    let plain = crate::sealed::open(path, unlock, MAX_SHARE_FILE)?;
     let found = serde_json::from_slice::<serde_json::Value>(&plain)
         .ok()
         .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned));
@@ -405,7 +403,7 @@ fn checked(
 pub(super) fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failure> {
     let owner = parse_name(&args.zone)
         .map_err(|e| Failure::input(format!("--zone {:?}: {e}", args.zone)))?;
-    let sealers = sealers(
+    let sealers = crate::sealed::holder_recipients(
         &args.recipients,
         args.passphrase_env.as_deref(),
         args.holders,
@@ -444,13 +442,7 @@ pub(super) fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Resul
             key_tag: tag.0,
             key_package: holder,
         };
-        let text = Zeroizing::new(
-            serde_json::to_vec(&plain)
-                .map_err(|e| Failure::environment(format!("cannot encode share {index}: {e}")))?,
-        );
-        drop(plain);
-        let armored = encrypt(sealer.as_ref(), &text)
-            .map_err(|e| Failure::environment(format!("cannot encrypt share {index}: {e}")))?;
+        let armored = crate::sealed::seal_json(plain, sealer.as_ref(), &format!("share {index}"))?;
         sealed.push((index, armored));
     }
     let public_text = serde_json::to_string_pretty(&public).unwrap_or_default() + "\n";
@@ -499,44 +491,6 @@ pub(super) fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Resul
     }
     record.finish(env)?;
     Ok(0)
-}
-
-/// One age recipient per holder: their X25519 recipients, or the one demo passphrase.
-fn sealers(
-    recipients: &[String],
-    passphrase_env: Option<&str>,
-    holders: u16,
-) -> Result<Vec<Box<dyn age::Recipient>>, Failure> {
-    if let Some(var) = passphrase_env {
-        let Unlock::Passphrase(passphrase) =
-            Unlock::passphrase_from_env(var).map_err(Failure::input)?
-        else {
-            return Err(Failure::input(format!(
-                "--passphrase-env {var}: not a passphrase"
-            )));
-        };
-        return Ok((0..holders)
-            .map(|_| {
-                Box::new(age::scrypt::Recipient::new(passphrase.clone())) as Box<dyn age::Recipient>
-            })
-            .collect());
-    }
-    if recipients.len() != usize::from(holders) {
-        return Err(Failure::input(format!(
-            "{} --recipient for {holders} holders: give one per holder, in order",
-            recipients.len(),
-        )));
-    }
-    let mut out: Vec<Box<dyn age::Recipient>> = Vec::new();
-    for text in recipients {
-        let recipient = text.parse::<age::x25519::Recipient>().map_err(|e| {
-            Failure::input(format!(
-                "--recipient {text:?}: not an age X25519 recipient: {e}"
-            ))
-        })?;
-        out.push(Box::new(recipient));
-    }
-    Ok(out)
 }
 
 /// The KSR the recomputed data is of, as round files name it.

@@ -20,13 +20,11 @@ use std::path::{Path, PathBuf};
 use ceremony_keys::keystore::Unlock;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use zeroize::Zeroizing;
 
-use super::super::reshare::{decrypt, open_reshare_ceremony};
-use super::super::{encrypt, first_and_holders, written_headings, MAX_SHARE_FILE};
+use super::super::reshare::open_reshare_ceremony;
+use super::super::{first_and_holders, written_headings, MAX_SHARE_FILE};
 use super::{
-    create_dir, dnskey, is_frost, read_public, read_share, sealers, PublicFile, ALGORITHM,
-    PUBLIC_FORMAT,
+    create_dir, dnskey, is_frost, read_public, read_share, PublicFile, ALGORITHM, PUBLIC_FORMAT,
 };
 use crate::args::Global;
 
@@ -164,7 +162,8 @@ pub(crate) fn refresh(
     }
     let count =
         u16::try_from(args.holders.len()).map_err(|_| Failure::input("too many --holders"))?;
-    let sealers = sealers(&args.recipients, args.passphrase_env.as_deref(), count)?;
+    let sealers =
+        crate::sealed::holder_recipients(&args.recipients, args.passphrase_env.as_deref(), count)?;
     create_dir(&args.output)?;
     let zero_path = |j: u16| args.output.join(format!("zero-share-{j}.age"));
     let public_path = args.output.join("public.json");
@@ -204,13 +203,11 @@ pub(crate) fn refresh(
             holder: *holder,
             zero_share,
         };
-        let text = Zeroizing::new(serde_json::to_vec(&plain).map_err(|e| {
-            Failure::environment(format!("cannot encode the zero-share of {holder}: {e}"))
-        })?);
-        drop(plain);
-        let armored = encrypt(sealer.as_ref(), &text).map_err(|e| {
-            Failure::environment(format!("cannot encrypt the zero-share of {holder}: {e}"))
-        })?;
+        let armored = crate::sealed::seal_json(
+            plain,
+            sealer.as_ref(),
+            &format!("the zero-share of {holder}"),
+        )?;
         sealed.push((*holder, armored));
     }
     let new_public = PublicFile {
@@ -285,7 +282,7 @@ pub(crate) fn apply(
     }
     let share = read_share(&args.share, unlock, &old)?;
     let zname = args.zero_share.display();
-    let plain = decrypt(&args.zero_share, unlock, MAX_SHARE_FILE)?;
+    let plain = crate::sealed::open(&args.zero_share, unlock, MAX_SHARE_FILE)?;
     let zero: ZeroShareFile = serde_json::from_slice(&plain)
         .map_err(|e| Failure::input(format!("{zname}: not a FROST zero-share: {e}")))?;
     drop(plain);

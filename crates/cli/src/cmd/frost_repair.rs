@@ -36,14 +36,12 @@ use ceremony_signer::threshold::hex32;
 use ceremony_threshold::frost::{self, repair, GroupKey, Holder};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use zeroize::Zeroizing;
 
-use super::super::reshare::decrypt;
 use super::super::reshare::open_reshare_ceremony;
-use super::super::{encrypt, first_and_holders, written_headings, MAX_SHARE_FILE};
+use super::super::{first_and_holders, written_headings, MAX_SHARE_FILE};
 use super::{
-    create_dir, dnskey, read_json, read_public, read_share, refused, sealers, PublicFile,
-    ShareFile, ALGORITHM, PUBLIC_FORMAT, SHARE_FORMAT,
+    create_dir, dnskey, read_json, read_public, read_share, refused, PublicFile, ShareFile,
+    ALGORITHM, PUBLIC_FORMAT, SHARE_FORMAT,
 };
 use crate::args::Global;
 use crate::ceremony_log::{check_event, Recorder};
@@ -291,20 +289,6 @@ fn extended(public: &PublicFile, name: &Path, new: u16) -> Result<(GroupKey, Str
     Ok((group, hex32(&share)))
 }
 
-/// Encodes a secret plaintext and encrypts it to `sealer`.
-fn seal<T: Serialize>(
-    plain: T,
-    sealer: &dyn age::Recipient,
-    what: &str,
-) -> Result<String, Failure> {
-    let text = Zeroizing::new(
-        serde_json::to_vec(&plain)
-            .map_err(|e| Failure::environment(format!("cannot encode {what}: {e}")))?,
-    );
-    drop(plain);
-    encrypt(sealer, &text).map_err(|e| Failure::environment(format!("cannot encrypt {what}: {e}")))
-}
-
 /// Refuses an output file that exists: enrolment output is never overwritten.
 fn fresh(paths: &[PathBuf]) -> Result<(), Failure> {
     match paths.iter().find(|p| p.exists()) {
@@ -427,7 +411,7 @@ fn deltas(
     }
     let count =
         u16::try_from(args.helpers.len()).map_err(|_| Failure::input("too many --helpers"))?;
-    let sealers = sealers(
+    let sealers = crate::sealed::holder_recipients(
         &args.recipients,
         args.credential.passphrase_env.as_deref(),
         count,
@@ -485,7 +469,11 @@ fn deltas(
             to: *k,
             delta,
         };
-        sealed.push(seal(plain, sealer.as_ref(), &format!("the delta for {k}"))?);
+        sealed.push(crate::sealed::seal_json(
+            plain,
+            sealer.as_ref(),
+            &format!("the delta for {k}"),
+        )?);
     }
     drop(deltas);
     let file = CommitmentsFile {
@@ -579,7 +567,7 @@ fn open<T: Message>(path: &Path, unlock: &Unlock) -> Result<T, Failure> {
         format: String,
     }
     let (name, format) = (path.display(), T::FORMAT);
-    let plain = decrypt(path, unlock, MAX_SHARE_FILE)?;
+    let plain = crate::sealed::open(path, unlock, MAX_SHARE_FILE)?;
     match serde_json::from_slice::<Tag>(&plain) {
         Ok(tag) if tag.format == format => serde_json::from_slice(&plain)
             .map_err(|e| Failure::input(format!("{name}: not {format}: {e}"))),
@@ -667,9 +655,13 @@ fn sigma(
     let (helpers, new) = (&enrolment.helpers, enrolment.new);
     let (_, new_share) = extended(&public, &args.public, new)?;
     let recipients: Vec<String> = args.recipient.iter().cloned().collect();
-    let sealer = sealers(&recipients, args.credential.passphrase_env.as_deref(), 1)?
-        .pop()
-        .ok_or_else(|| Failure::input("give the new holder's --recipient"))?;
+    let sealer = crate::sealed::holder_recipients(
+        &recipients,
+        args.credential.passphrase_env.as_deref(),
+        1,
+    )?
+    .pop()
+    .ok_or_else(|| Failure::input("give the new holder's --recipient"))?;
     let deltas: Vec<(&Path, DeltaFile)> = read_messages(&args.deltas, unlock, &public, &enrolment)?;
     let me = deltas
         .first()
@@ -720,7 +712,7 @@ fn sigma(
         from: me,
         sigma: sum,
     };
-    let armored = seal(plain, sealer.as_ref(), "the sigma")?;
+    let armored = crate::sealed::seal_json(plain, sealer.as_ref(), "the sigma")?;
     create_dir(&args.output)?;
     let at = env.now();
     record.act(
@@ -859,10 +851,7 @@ pub(super) fn seal_own_share(
     index: u16,
     holder: Holder,
 ) -> Result<String, Failure> {
-    let sealer: Box<dyn age::Recipient> = match unlock {
-        Unlock::Identity(id) => Box::new(id.to_public()),
-        Unlock::Passphrase(p) => Box::new(age::scrypt::Recipient::new(p.clone())),
-    };
+    let sealer = crate::sealed::recipient_of(unlock);
     let file = ShareFile {
         format: SHARE_FORMAT.to_owned(),
         algorithm: ALGORITHM.to_owned(),
@@ -872,5 +861,5 @@ pub(super) fn seal_own_share(
         key_tag: public.key_tag,
         key_package: holder,
     };
-    seal(file, sealer.as_ref(), "the new share")
+    crate::sealed::seal_json(file, sealer.as_ref(), "the new share")
 }

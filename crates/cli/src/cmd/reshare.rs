@@ -31,15 +31,12 @@ use ceremony_threshold::shoup::ThresholdPublicKey;
 use clap::Subcommand;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use zeroize::Zeroizing;
 
-use super::{encrypt, read_public, read_share, PublicFile, ShareFile, PUBLIC_FORMAT, SHARE_FORMAT};
+use super::{read_public, read_share, PublicFile, ShareFile, PUBLIC_FORMAT, SHARE_FORMAT};
 use crate::args::Global;
 use crate::ceremony_log::{check_event, Recorder};
 use crate::cmd::{emit, emit_json};
 use crate::render;
-/// Reads an age file's plaintext, at most `max` bytes, with the holder's credential.
-pub(super) use crate::sealed::open as decrypt;
 use crate::{Env, Failure, EXIT_CHECKS_FAILED};
 
 /// The format tag of a dealer's commitments file.
@@ -337,13 +334,8 @@ fn deal(
             key_tag: public.key_tag,
             sub_share,
         };
-        let text = Zeroizing::new(serde_json::to_vec(&plain).map_err(|e| {
-            Failure::environment(format!("cannot encode the sub-share for {j}: {e}"))
-        })?);
-        drop(plain);
-        let armored = encrypt(recipient, &text).map_err(|e| {
-            Failure::environment(format!("cannot encrypt the sub-share for {j}: {e}"))
-        })?;
+        let armored =
+            crate::sealed::seal_json(plain, recipient, &format!("the sub-share for {j}"))?;
         sealed.push((j, armored));
     }
     let text = serde_json::to_string_pretty(&commitments).unwrap_or_default() + "\n";
@@ -471,7 +463,7 @@ fn combine(
     let mut sub_shares = Vec::new();
     for path in sub_share_paths {
         let name = path.display();
-        let plain = decrypt(path, unlock, MAX_SUB_SHARE_FILE)?;
+        let plain = crate::sealed::open(path, unlock, MAX_SUB_SHARE_FILE)?;
         let file: SubShareFile = serde_json::from_slice(&plain)
             .map_err(|e| Failure::input(format!("{name}: not a sub-share: {e}")))?;
         if file.format != SUB_SHARE_FORMAT {
@@ -549,25 +541,8 @@ fn combine(
         key_tag: new_public.key_tag,
         share,
     };
-    let text = Zeroizing::new(
-        serde_json::to_vec(&plain)
-            .map_err(|e| Failure::environment(format!("cannot encode the new share: {e}")))?,
-    );
-    drop(plain);
-    let scrypt;
-    let x25519;
-    let recipient: &dyn age::Recipient = match unlock {
-        Unlock::Passphrase(p) => {
-            scrypt = age::scrypt::Recipient::new(p.clone());
-            &scrypt
-        }
-        Unlock::Identity(id) => {
-            x25519 = id.to_public();
-            &x25519
-        }
-    };
-    let armored = encrypt(recipient, &text)
-        .map_err(|e| Failure::environment(format!("cannot encrypt the new share: {e}")))?;
+    let own = crate::sealed::recipient_of(unlock);
+    let armored = crate::sealed::seal_json(plain, own.as_ref(), "the new share")?;
     std::fs::create_dir_all(output)
         .map_err(|e| Failure::environment(format!("{}: cannot create: {e}", output.display())))?;
     if share_path.exists() {

@@ -17,8 +17,6 @@ use std::path::{Path, PathBuf};
 
 use ceremony_dnssec::{parse_name, DigestAlgorithm, Ds};
 use ceremony_formats::{icann, Document};
-// Every share and sub-share is sealed the one way secrets are (keys::armor).
-use ceremony_keys::armor::seal as encrypt;
 use ceremony_keys::keystore::Unlock;
 use ceremony_signer::threshold::{
     admit, hex32, partials_for, schema_keys, sha256, signed_data_for, Partials, ThresholdCombiner,
@@ -389,33 +387,11 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
     let owner = parse_name(&args.zone)
         .map_err(|e| Failure::input(format!("--zone {:?}: {e}", args.zone)))?;
     // Every secret source is checked before the slow part.
-    enum Protect {
-        Recipients(Vec<age::x25519::Recipient>),
-        Passphrase(Unlock),
-    }
-    let protect = if let Some(var) = &args.passphrase_env {
-        Protect::Passphrase(Unlock::passphrase_from_env(var).map_err(Failure::input)?)
-    } else {
-        if args.recipients.len() != usize::from(args.holders) {
-            return Err(Failure::input(format!(
-                "{} --recipient given for {} holders: give one per holder, holder 1 first",
-                args.recipients.len(),
-                args.holders
-            )));
-        }
-        let parsed = args
-            .recipients
-            .iter()
-            .map(|r| {
-                r.parse::<age::x25519::Recipient>().map_err(|e| {
-                    Failure::input(format!(
-                        "--recipient {r:?} is not an age X25519 recipient: {e}"
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Protect::Recipients(parsed)
-    };
+    let sealers = crate::sealed::holder_recipients(
+        &args.recipients,
+        args.passphrase_env.as_deref(),
+        args.holders,
+    )?;
     let (mut record, public_path) = open_deal(args, env, "threshold RSA")?;
     let dealing = deal_with_progress(env, args.bits, args.threshold, args.holders, "holders")
         .map_err(|e| Failure::input(format!("cannot deal: {e}")))?;
@@ -449,24 +425,8 @@ fn deal(args: &DealArgs, global: &Global, env: &mut dyn Env) -> Result<u8, Failu
             key_tag: tag.0,
             share,
         };
-        let text = zeroize::Zeroizing::new(
-            serde_json::to_vec(&plain)
-                .map_err(|e| Failure::environment(format!("cannot encode share {index}: {e}")))?,
-        );
-        drop(plain);
-        let scrypt;
-        let recipient: &dyn age::Recipient = match &protect {
-            Protect::Recipients(list) => &list[i],
-            Protect::Passphrase(Unlock::Passphrase(p)) => {
-                scrypt = age::scrypt::Recipient::new(p.clone());
-                &scrypt
-            }
-            Protect::Passphrase(Unlock::Identity(_)) => {
-                return Err(Failure::input("not a passphrase"))
-            }
-        };
-        let armored = encrypt(recipient, &text)
-            .map_err(|e| Failure::environment(format!("cannot encrypt share {index}: {e}")))?;
+        let armored =
+            crate::sealed::seal_json(plain, sealers[i].as_ref(), &format!("share {index}"))?;
         outputs.push((args.output.join(format!("share-{index}.age")), armored));
         indices.push(index);
     }
