@@ -14,39 +14,16 @@ use zeroize::Zeroizing;
 
 use crate::Failure;
 
-/// Whom a secret is sealed to.
-pub enum SealTo {
-    /// One holder's age X25519 recipient (`age1…`).
-    Recipient(age::x25519::Recipient),
-    /// A passphrase (scrypt).
-    Passphrase(Unlock),
-}
-
-impl SealTo {
-    /// Parses an `age1…` recipient, naming the option it came from on error.
-    ///
-    /// # Errors
-    /// Exit 2 when it is not an age X25519 recipient.
-    pub fn recipient(text: &str, option: &str) -> Result<SealTo, Failure> {
-        text.parse::<age::x25519::Recipient>()
-            .map(SealTo::Recipient)
-            .map_err(|e| {
-                Failure::input(format!(
-                    "{option} {text:?} is not an age X25519 recipient: {e}"
-                ))
-            })
-    }
-}
-
-/// Encrypts `plaintext` to `to`, as ASCII-armored age.
+/// Parses an `age1…` recipient, naming the option it came from on error.
 ///
 /// # Errors
-/// A description of what failed (an encryption error of `age`).
-pub fn seal(to: &SealTo, plaintext: &[u8]) -> Result<String, String> {
-    match to {
-        SealTo::Recipient(r) => armor::seal(r, plaintext),
-        SealTo::Passphrase(unlock) => armor::seal(recipient_of(unlock).as_ref(), plaintext),
-    }
+/// Exit 2 when it is not an age X25519 recipient.
+pub fn parse_recipient(text: &str, option: &str) -> Result<age::x25519::Recipient, Failure> {
+    text.parse::<age::x25519::Recipient>().map_err(|e| {
+        Failure::input(format!(
+            "{option} {text:?} is not an age X25519 recipient: {e}"
+        ))
+    })
 }
 
 /// Encodes a secret as JSON and encrypts it to `to`, naming `what` on error;
@@ -91,10 +68,7 @@ pub fn holder_recipients(
     recipients
         .iter()
         .map(|text| {
-            SealTo::recipient(text, "--recipient").map(|to| match to {
-                SealTo::Recipient(r) => Box::new(r) as Box<dyn age::Recipient>,
-                SealTo::Passphrase(unlock) => recipient_of(&unlock),
-            })
+            parse_recipient(text, "--recipient").map(|r| Box::new(r) as Box<dyn age::Recipient>)
         })
         .collect()
 }

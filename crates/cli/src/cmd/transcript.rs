@@ -105,14 +105,12 @@ pub fn run(command: TranscriptCommand, global: &Global, env: &mut dyn Env) -> Re
             recipient,
             passphrase_env,
         } => {
-            let to = match (&recipient, &passphrase_env) {
-                (Some(r), _) => crate::sealed::SealTo::recipient(r, "--recipient")?,
-                (None, Some(var)) => crate::sealed::SealTo::Passphrase(
-                    Unlock::passphrase_from_env(var).map_err(Failure::input)?,
-                ),
-                (None, None) => return Err(Failure::input("give --recipient or --passphrase-env")),
-            };
-            witness_keygen(&name, &key_file, &to, global, env)
+            // The key file is sealed like a share: to one recipient or a passphrase.
+            let recipients: Vec<String> = recipient.into_iter().collect();
+            let to = crate::sealed::holder_recipients(&recipients, passphrase_env.as_deref(), 1)?
+                .pop()
+                .ok_or_else(|| Failure::input("give --recipient or --passphrase-env"))?;
+            witness_keygen(&name, &key_file, to.as_ref(), global, env)
         }
         TranscriptCommand::Attach {
             dir,
@@ -1354,7 +1352,7 @@ fn attach(
 fn witness_keygen(
     name: &str,
     key_file: &Path,
-    to: &crate::sealed::SealTo,
+    to: &dyn age::Recipient,
     global: &Global,
     env: &mut dyn Env,
 ) -> Result<u8, Failure> {
@@ -1372,7 +1370,7 @@ fn witness_keygen(
         BASE64.encode(raw.as_slice())
     ));
     // Only the age ciphertext touches the disk.
-    let sealed = crate::sealed::seal(to, line.as_bytes()).map_err(|e| {
+    let sealed = ceremony_keys::armor::seal(to, line.as_bytes()).map_err(|e| {
         Failure::environment(format!("{}: cannot encrypt: {e}", key_file.display()))
     })?;
     ceremony_durable::create_new(
